@@ -1,0 +1,125 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+/** Where a black-box test points: the embedded default, or real MySQL + Redis. */
+export type Target = 'embedded' | 'mysql';
+
+export interface ServerOptions {
+  readonly target: Target;
+  /** Extra environment for the server (rate limits, TTLs, …). */
+  readonly env?: Record<string, string>;
+  /** Entry point relative to the repo root; the monolith by default. */
+  readonly entry?: string;
+}
+
+const REPO_ROOT = resolve(import.meta.dirname, '../../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/** True when the environment names a real MySQL and Redis for the `mysql` target. */
+export function hasRealServices(): boolean {
+  return Boolean(process.env.DATABASE_URL?.startsWith('mysql://') && process.env.REDIS_URL);
+}
+
+function databaseUrlFor(target: Target, dataDir: string): string {
+  if (target === 'embedded') return `sqlite:${join(dataDir, 'chat.db')}`;
+  const base = process.env.DATABASE_URL;
+  if (!base?.startsWith('mysql://')) throw new Error('target mysql needs DATABASE_URL=mysql://…');
+  const url = new URL(base);
+  url.pathname = `/chat_test_${randomBytes(4).toString('hex')}`;
+  return url.toString();
+}
+
+/**
+ * A chat server in its own process, on its own port and data, as a client
+ * meets it. `kill()` is a kill -9; `start()` again reuses the same data.
+ */
+export class ServerProcess {
+  readonly port: Promise<number>;
+  readonly env: Record<string, string>;
+  private child: ChildProcess | undefined;
+  private output = '';
+
+  constructor(readonly options: ServerOptions) {
+    const dataDir = mkdtempSync(join(tmpdir(), 'chat-bb-'));
+    this.env = {
+      HOST: '127.0.0.1',
+      DATA_DIR: dataDir,
+      DATABASE_URL: databaseUrlFor(options.target, dataDir),
+      JWT_SECRET: randomBytes(32).toString('hex'),
+      RATE_LIMIT_ENABLED: 'false',
+      LOG_LEVEL: 'warn',
+      ...(options.target === 'mysql' && process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
+      ...options.env,
+    };
+    this.port = freePort();
+  }
+
+  get baseUrl(): Promise<string> {
+    return this.port.then((p) => `http://127.0.0.1:${p}`);
+  }
+
+  get wsUrl(): Promise<string> {
+    return this.port.then((p) => `ws://127.0.0.1:${p}/v1/ws`);
+  }
+
+  /** Starts the process and resolves when /healthz answers 200. */
+  async start(timeoutMs = 30_000): Promise<this> {
+    const port = await this.port;
+    const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, PORT: String(port) };
+    if (this.options.target === 'embedded') delete env.REDIS_URL;
+    const entry = this.options.entry ?? 'services/monolith/src/main.ts';
+    this.child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
+    this.child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
+    const exited = new Promise<never>((_, reject) =>
+      this.child!.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${this.output}`))),
+    );
+    const started = Date.now();
+    for (;;) {
+      const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
+      if (ok) break;
+      if (Date.now() - started > timeoutMs) throw new Error(`server not healthy in ${timeoutMs} ms:\n${this.output}`);
+      await Promise.race([new Promise((r) => setTimeout(r, 100)), exited]);
+    }
+    exited.catch(() => undefined);
+    return this;
+  }
+
+  /** The last lines the server printed (for failure messages). */
+  logs(): string {
+    return this.output;
+  }
+
+  /** kill -9: no drain, no flush. */
+  async kill(): Promise<void> {
+    await this.signal('SIGKILL');
+  }
+
+  /** Graceful stop (SIGTERM); resolves when the process has exited. */
+  async stop(): Promise<void> {
+    await this.signal('SIGTERM');
+  }
+
+  private async signal(sig: NodeJS.Signals): Promise<void> {
+    const child = this.child;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill(sig);
+    await gone;
+    this.child = undefined;
+  }
+}
