@@ -1,0 +1,170 @@
+// The chat page in a real browser (Debian's chromium through playwright-core)
+// against the real server: two people chat live, one drops off the network
+// and catches up on everything in order exactly once, and Korean search works.
+import { execFileSync } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { randomBytes } from 'node:crypto';
+import t from 'tap';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { ServerProcess } from '@chat/shared/testing/server-process';
+
+const CHROMIUM = '/usr/bin/chromium';
+const ENSURE_CHROMIUM = fileURLToPath(new URL('../scripts/ensure-chromium.sh', import.meta.url));
+const SCREENSHOT = fileURLToPath(new URL('../../../docs/screenshots/chat.png', import.meta.url));
+const WAIT_MS = 15_000;
+
+t.setTimeout(300_000); // a first run may install chromium from the OS packages
+
+const sel = (testid: string) => `[data-testid="${testid}"]`;
+const suffix = randomBytes(3).toString('hex');
+
+interface Person {
+  name: string;
+  username: string;
+  context: BrowserContext;
+  page: Page;
+}
+
+let server: ServerProcess | undefined;
+let browser: Browser | undefined;
+
+t.teardown(async () => {
+  await browser?.close().catch(() => undefined);
+  await server?.stop().catch(() => undefined);
+});
+
+async function baseUrl(): Promise<string> {
+  // WEB_E2E_BASE_URL points the test at a server already running on this machine.
+  if (process.env.WEB_E2E_BASE_URL) return process.env.WEB_E2E_BASE_URL;
+  server = new ServerProcess({ target: 'embedded' });
+  await server.start(60_000);
+  return server.baseUrl;
+}
+
+async function bodies(page: Page): Promise<string[]> {
+  return page.$$eval(`${sel('message-list')} ${sel('message-body')}`, (els) => els.map((e) => e.textContent ?? ''));
+}
+
+/** Polls until `check` holds; fails with `what` and the last value seen. */
+async function until<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, timeoutMs = WAIT_MS): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T = await read();
+  while (!check(last)) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen: ${JSON.stringify(last)}`);
+    await new Promise((r) => setTimeout(r, 100));
+    last = await read();
+  }
+  return last;
+}
+
+async function join(url: string, name: string): Promise<Person> {
+  const context = await browser!.newContext({ baseURL: url, viewport: { width: 1280, height: 800 } });
+  const page = await context.newPage();
+  page.setDefaultTimeout(WAIT_MS);
+  page.on('pageerror', (err) => t.fail(`${name}'s page threw: ${err.message}`));
+  const username = `${name.toLowerCase()}_${suffix}`;
+  await page.goto('/');
+  await page.fill(sel('auth-username'), username);
+  await page.fill(sel('auth-password'), 'correct horse battery');
+  await page.fill(sel('auth-display-name'), name);
+  await page.click(sel('auth-register'));
+  await page.waitForSelector(sel('chat-screen'), { state: 'visible' });
+  await page.waitForSelector(`${sel('connection-status')}[data-status="ready"]`);
+  return { name, username, context, page };
+}
+
+async function send(p: Person, text: string) {
+  await p.page.fill(sel('composer-input'), text);
+  await p.page.press(sel('composer-input'), 'Enter');
+}
+
+async function sees(p: Person, text: string) {
+  await until(`${p.name} to see “${text}”`, () => bodies(p.page), (b) => b.includes(text));
+}
+
+t.test('two people chat in the browser', async (t) => {
+  execFileSync('bash', [ENSURE_CHROMIUM], { stdio: 'inherit', timeout: 240_000 });
+  const url = await baseUrl();
+  const index = await fetch(url).then((r) => r.text());
+  t.match(index, /data-testid="chat-screen"/, 'the server serves the chat page at /');
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    timeout: 30_000,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const alice = await join(url, 'Alice');
+  const bob = await join(url, 'Bob');
+  const room = `Launch plans ${suffix}`;
+
+  await t.test('alice creates a room and adds bob by username', async (t) => {
+    await alice.page.fill(sel('new-room-name'), room);
+    await alice.page.click(sel('new-room-create'));
+    await alice.page.waitForFunction(([s, name]) => document.querySelector(s!)?.textContent === name, [sel('room-title'), room]);
+    await alice.page.fill(sel('add-member-input'), bob.username);
+    await alice.page.click(sel('add-member-submit'));
+    const names = await until('bob in alice’s member list', () => alice.page.$$eval(sel('member'), (els) => els.map((e) => e.textContent)), (n) => n.length === 2);
+    t.ok(names.some((n) => n?.startsWith('Bob')), 'bob is listed as a member');
+    await send(alice, 'Welcome, Bob!');
+    await sees(alice, 'Welcome, Bob!');
+    const bobRoom = `${sel('room-item')}[data-room-name="${room}"]`;
+    await bob.page.waitForSelector(`${bobRoom} ${sel('room-unread')}`);
+    t.equal(await bob.page.textContent(`${bobRoom} ${sel('room-unread')}`), '1', 'bob sees one unread message');
+    await bob.page.click(bobRoom);
+    await sees(bob, 'Welcome, Bob!');
+    await bob.page.waitForSelector(`${bobRoom} ${sel('room-unread')}`, { state: 'detached' });
+  });
+
+  await t.test('messages, typing and presence arrive live both ways', async (t) => {
+    await send(bob, 'Hi Alice 👋 <b>not bold</b>');
+    await sees(alice, 'Hi Alice 👋 <b>not bold</b>');
+    t.equal(await alice.page.$$eval(`${sel('message-list')} b`, (els) => els.length), 0, 'user text is never parsed as HTML');
+    await send(alice, 'Hello Bob, all good?');
+    await sees(bob, 'Hello Bob, all good?');
+    await alice.page.waitForSelector(`${sel('message')}[data-state="sent"] >> text=Hello Bob, all good?`);
+    await bob.page.type(sel('composer-input'), 'typing…', { delay: 20 });
+    await alice.page.waitForFunction((s) => /Bob is typing/.test(document.querySelector(s)?.textContent ?? ''), sel('typing-indicator'));
+    await bob.page.fill(sel('composer-input'), '');
+    await alice.page.waitForSelector(`${sel('member')}[data-online="true"] >> text=Bob`);
+    t.pass('typing and presence shown');
+  });
+
+  await t.test('bob misses messages while offline and catches up exactly once, in order', async (t) => {
+    await bob.context.setOffline(true);
+    await bob.page.waitForSelector(`${sel('connection-status')}[data-status="offline"]`);
+    const missed = [1, 2, 3, 4, 5].map((i) => `While you were away #${i}`);
+    for (const text of missed) await send(alice, text);
+    await until('alice’s sends to be acknowledged', () => alice.page.$$eval(`${sel('message')}[data-state="pending"]`, (e) => e.length), (n) => n === 0);
+    await send(bob, 'Sent from the tunnel');
+    await bob.page.waitForSelector(`${sel('message')}[data-state="pending"] >> text=Sent from the tunnel`);
+    t.notOk((await bodies(bob.page)).includes(missed[0]!), 'nothing reaches bob while he is offline');
+
+    await bob.context.setOffline(false);
+    const expected = ['Welcome, Bob!', 'Hi Alice 👋 <b>not bold</b>', 'Hello Bob, all good?', ...missed];
+    const seen = await until('bob to catch up', () => bodies(bob.page), (b) => missed.every((m) => b.includes(m)) && b.includes('Sent from the tunnel'));
+    await bob.page.waitForSelector(`${sel('message')}[data-state="sent"] >> text=Sent from the tunnel`);
+    await new Promise((r) => setTimeout(r, 500)); // a late duplicate would show up now
+    const final = await bodies(bob.page);
+    t.same(final.filter((b) => expected.includes(b)), expected, 'everything bob missed, in order, exactly once');
+    t.equal(final.length, new Set(final).size, 'no message is shown twice');
+    t.ok(seen.length > 0);
+    await sees(alice, 'Sent from the tunnel');
+    const aliceSees = await bodies(alice.page);
+    t.equal(aliceSees.filter((b) => b === 'Sent from the tunnel').length, 1, 'bob’s retried send arrives once');
+  });
+
+  await t.test('search finds Korean text inside a word', async (t) => {
+    await send(bob, '서버가 죽었어요');
+    await sees(alice, '서버가 죽었어요');
+    const hits = await until('a search hit for 서버', async () => {
+      await alice.page.fill(sel('search-input'), '');
+      await alice.page.fill(sel('search-input'), '서버');
+      await alice.page.waitForSelector(`${sel('search-hit')}, ${sel('search-empty')}`, { timeout: 3000 }).catch(() => undefined);
+      return alice.page.$$eval(sel('search-hit-body'), (els) => els.map((e) => e.textContent));
+    }, (h) => h.length > 0);
+    t.same(hits, ['서버가 죽었어요']);
+    mkdirSync(fileURLToPath(new URL('.', `file://${SCREENSHOT}`)), { recursive: true });
+    await alice.page.screenshot({ path: SCREENSHOT });
+  });
+});
