@@ -26,6 +26,8 @@ export const TOPIC_OF_TYPE: Record<string, string> = {
   message: 'room',
   user: 'user',
   auth: 'user',
+  typing: 'signal',
+  presence: 'signal',
 };
 
 export function topicOf(type: string): string {

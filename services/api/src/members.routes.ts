@@ -1,0 +1,49 @@
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '@chat/shared/db/database';
+import { NotFoundError, ValidationError } from '@chat/shared/kernel/errors';
+import type { RoomCommands } from '@chat/shared/ports/room-commands';
+import type { RoomQueries } from '@chat/shared/ports/room-queries';
+import type { Presence } from '@chat/shared/ports/presence';
+import { AddMemberBody, ChangeRoleBody } from './rooms.schemas';
+import { unknownUserIds } from './user.repository';
+
+type Params = { roomId: string; userId: string };
+
+export async function membersRoutes(app: FastifyInstance, d: { db: Db; commands: RoomCommands; queries: RoomQueries; presence: Presence }): Promise<void> {
+  app.get('/v1/rooms/:roomId/members', async (request) => {
+    const { roomId } = request.params as Params;
+    return { members: await d.queries.members(roomId, request.userId) };
+  });
+
+  app.post('/v1/rooms/:roomId/members', { schema: { body: AddMemberBody } }, async (request, reply) => {
+    const { roomId } = request.params as Params;
+    const userId = (request.body as AddMemberBody).userId.toLowerCase();
+    if ((await unknownUserIds(d.db.kysely, [userId])).length > 0) {
+      await d.queries.room(roomId, request.userId);
+      throw new ValidationError('userId names no user', 'userId');
+    }
+    const result = await d.commands.execute({ type: 'addMember', actorId: request.userId, roomId, userId });
+    if (result.type !== 'member') throw new Error('expected a member');
+    return reply.status(result.created ? 201 : 200).send({ member: result.member });
+  });
+
+  app.patch('/v1/rooms/:roomId/members/:userId', { schema: { body: ChangeRoleBody } }, async (request) => {
+    const { roomId, userId } = request.params as Params;
+    const result = await d.commands.execute({ type: 'changeRole', actorId: request.userId, roomId, userId, role: (request.body as ChangeRoleBody).role });
+    if (result.type !== 'member') throw new NotFoundError('member');
+    return { member: result.member };
+  });
+
+  app.delete('/v1/rooms/:roomId/members/:userId', async (request, reply) => {
+    const { roomId, userId } = request.params as Params;
+    await d.commands.execute({ type: 'removeMember', actorId: request.userId, roomId, userId });
+    return reply.status(204).send();
+  });
+
+  app.get('/v1/rooms/:roomId/presence', async (request) => {
+    const { roomId } = request.params as Params;
+    const members = await d.queries.members(roomId, request.userId);
+    return { online: await d.presence.onlineAmong(members.map((m) => m.userId)) };
+  });
+}
+

@@ -1,0 +1,40 @@
+import type { FastifyInstance } from 'fastify';
+import type { Db } from '@chat/shared/db/database';
+import type { OutboxRelay } from '@chat/shared/events/outbox-relay';
+import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
+import type { Metrics } from '@chat/shared/metrics/metrics';
+import type { RoomCache } from '@chat/shared/ports/room-cache';
+import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
+import { messagesRoutes } from './messages.routes';
+import { DbRoomQueries } from './room-queries.db';
+import { RoomWriter } from './room-writer';
+
+export interface MessageModuleDeps {
+  db: Db;
+  relay: OutboxRelay;
+  cache: RoomCache;
+  newId: IdGenerator;
+  clock: Clock;
+  metrics: Metrics;
+}
+
+/** The room writer (seq, timeline, projections) and the history/timeline reads. */
+export function createMessageModule(d: MessageModuleDeps) {
+  const writer = new RoomWriter({
+    db: d.db,
+    relay: d.relay,
+    cache: d.cache,
+    newId: d.newId,
+    clock: d.clock,
+    onBatch: (size, seconds) => {
+      d.metrics.writerBatch.observe(size);
+      d.metrics.writerTx.observe(seconds);
+    },
+  });
+  const queries = new DbRoomQueries(d.db, d.cache);
+  return {
+    writer,
+    queries,
+    register: (app: FastifyInstance, r: { limiter: RateLimiter; messageRule: BucketRule }) => messagesRoutes(app, { commands: writer, queries, limiter: r.limiter, messageRule: r.messageRule }),
+  };
+}

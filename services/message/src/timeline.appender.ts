@@ -1,0 +1,103 @@
+import type { Insertable, Transaction } from 'kysely';
+import type { Database } from '@chat/shared/db/schema';
+import { searchForm } from '@chat/shared/kernel/text';
+import { messageIdOf, tombstone, type TimelineEvent } from '@chat/shared/events/timeline-events';
+import type { EventEnvelope } from '@chat/shared/events/event-envelope';
+import { TIMELINE_EVENT_VERSION } from '@chat/shared/events/timeline-events';
+import type { RoomState } from './domain/room.state';
+import { ms } from './room.repository';
+
+export function envelopeOf(event: TimelineEvent, eventId: string): EventEnvelope<TimelineEvent> {
+  return { id: eventId, type: event.type, version: TIMELINE_EVENT_VERSION, key: event.roomId, occurredAt: event.occurredAt, payload: event };
+}
+
+/** Rewrites every stored event about a deleted message to its tombstone, so replays never show the body again. */
+async function scrubMessage(trx: Transaction<Database>, roomId: string, messageId: string): Promise<void> {
+  const rows = await trx.selectFrom('room_events').select(['seq', 'payload']).where('room_id', '=', roomId).where('message_id', '=', messageId).execute();
+  for (const row of rows) {
+    const event = JSON.parse(row.payload) as TimelineEvent;
+    if (event.type !== 'message.posted' && event.type !== 'message.edited') continue;
+    const scrubbed = { ...event, message: tombstone(event.message) };
+    await trx.updateTable('room_events').set({ payload: JSON.stringify(scrubbed) }).where('room_id', '=', roomId).where('seq', '=', row.seq).execute();
+  }
+}
+
+/**
+ * Stores numbered events, their projections and one outbox row, in the
+ * caller's transaction. `after` is the room state once the events applied.
+ */
+export async function appendTimeline(
+  trx: Transaction<Database>,
+  events: readonly TimelineEvent[],
+  after: RoomState,
+  newId: () => string,
+): Promise<EventEnvelope<TimelineEvent>[]> {
+  if (events.length === 0) return [];
+  const envelopes = events.map((e) => envelopeOf(e, newId()));
+  const rows: Insertable<Database['room_events']>[] = envelopes.map((env) => ({
+    room_id: env.payload.roomId,
+    seq: env.payload.seq,
+    event_id: env.id,
+    type: env.type,
+    message_id: messageIdOf(env.payload),
+    occurred_at: ms(env.occurredAt),
+    payload: JSON.stringify(env.payload),
+  }));
+  // The log first: a delete later in this batch scrubs rows of this batch too.
+  await trx.insertInto('room_events').values(rows).execute();
+  const posted: Insertable<Database['messages']>[] = [];
+  for (const event of events) {
+    switch (event.type) {
+      case 'room.created':
+        await trx.insertInto('rooms').values({
+          id: event.roomId,
+          type: event.room.type,
+          name: event.room.name,
+          created_by: event.room.createdBy,
+          created_at: ms(event.room.createdAt),
+          last_seq: 0,
+          last_event_at: ms(event.occurredAt),
+          member_count: 0,
+          direct_key: after.directKey,
+          deleted_at: null,
+        }).execute();
+        break;
+      case 'room.updated':
+        await trx.updateTable('rooms').set({ name: event.room.name }).where('id', '=', event.roomId).execute();
+        break;
+      case 'room.deleted':
+        await trx.updateTable('rooms').set({ deleted_at: ms(event.occurredAt) }).where('id', '=', event.roomId).execute();
+        break;
+      case 'member.joined':
+        await trx.insertInto('members').values({ room_id: event.roomId, user_id: event.member.userId, role: event.member.role, joined_at: ms(event.member.joinedAt), last_read_seq: event.seq }).execute();
+        break;
+      case 'member.updated':
+        await trx.updateTable('members').set({ role: event.member.role }).where('room_id', '=', event.roomId).where('user_id', '=', event.member.userId).execute();
+        break;
+      case 'member.left':
+        await trx.deleteFrom('members').where('room_id', '=', event.roomId).where('user_id', '=', event.userId).execute();
+        break;
+      case 'message.posted': {
+        const m = event.message;
+        posted.push({ id: m.id, room_id: m.roomId, seq: m.seq, sender_id: m.senderId, client_msg_id: m.clientMsgId, body: m.body, body_search: searchForm(m.body), created_at: ms(m.createdAt), edited_at: null, deleted: 0 });
+        break;
+      }
+      case 'message.edited':
+        await trx.updateTable('messages').set({ body: event.message.body, body_search: searchForm(event.message.body), edited_at: ms(event.message.editedAt!) }).where('id', '=', event.message.id).execute();
+        break;
+      case 'message.deleted':
+        await trx.updateTable('messages').set({ body: '', body_search: '', deleted: 1 }).where('id', '=', event.messageId).execute();
+        await scrubMessage(trx, event.roomId, event.messageId);
+        break;
+      default: {
+        const never: never = event;
+        throw new Error(`unhandled event ${(never as TimelineEvent).type}`);
+      }
+    }
+  }
+  if (posted.length > 0) await trx.insertInto('messages').values(posted).execute();
+  const last = events[events.length - 1]!;
+  await trx.updateTable('rooms').set({ last_seq: last.seq, last_event_at: ms(last.occurredAt), member_count: after.members.size }).where('id', '=', last.roomId).execute();
+  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes), created_at: Date.now() }).execute();
+  return envelopes;
+}

@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import type { WebSocket } from 'ws';
+import { AppError, ValidationError } from '@chat/shared/kernel/errors';
+import type { TimelineEvent } from '@chat/shared/events/timeline-events';
+import { parseFrame, type ClientFrame } from './ws.frames';
+import { RoomSubscription } from './room-subscription';
+import type { WsHub } from './ws.hub';
+
+const CLOSE_AUTH = 4401;
+const CLOSE_SLOW = 1013;
+
+/** One client socket: the auth handshake, its subscriptions and its frames. */
+export class WsConnection {
+  readonly id = randomUUID();
+  userId: string | undefined;
+  readonly subscriptions = new Map<string, RoomSubscription>();
+  private authTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
+  private alive = true;
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(readonly socket: WebSocket, private readonly hub: WsHub) {
+    socket.on('message', (data, isBinary) => {
+      const text = isBinary ? null : data.toString();
+      // Frames are handled one after another, so a subscribe finishes before the next frame.
+      this.chain = this.chain.then(() => this.onText(text)).catch((err) => this.hub.log.error({ err }, 'ws frame failed'));
+    });
+    socket.on('pong', () => (this.alive = true));
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => undefined);
+  }
+
+  start(headerUser: { userId: string; exp: number } | undefined): void {
+    if (headerUser) return void this.becomeReady(headerUser);
+    this.authTimer = setTimeout(() => this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'no auth frame in time'), this.hub.config.authTimeoutMs);
+  }
+
+  /** Called by the hub's ping timer: a socket that missed the last ping is dropped. */
+  heartbeat(): void {
+    if (!this.alive) return void this.socket.terminate();
+    this.alive = false;
+    this.socket.ping();
+  }
+
+  send(frame: object): boolean {
+    return this.sendText(JSON.stringify(frame));
+  }
+
+  /** Sends a serialized frame, closing with 1013 when the client is not reading. */
+  sendText(text: string): boolean {
+    if (this.socket.readyState !== this.socket.OPEN) return false;
+    if (this.socket.bufferedAmount > this.hub.config.maxBufferedBytes) {
+      this.closeSlow();
+      return false;
+    }
+    this.socket.send(text);
+    this.hub.metrics.framesOut.inc();
+    return true;
+  }
+
+  private closeSlow(): void {
+    this.socket.close(CLOSE_SLOW, 'slow reader: resume with sinceSeq');
+    setTimeout(() => this.socket.terminate(), 10_000).unref();
+  }
+
+  private fail(code: number, errorCode: string, message: string): void {
+    this.send({ type: 'error', code: errorCode, message });
+    this.socket.close(code, message.slice(0, 100));
+  }
+
+  private async onText(text: string | null): Promise<void> {
+    this.hub.metrics.framesIn.inc();
+    let frame: ClientFrame;
+    try {
+      if (text === null) throw new ValidationError('frames must be JSON text', 'frame');
+      frame = parseFrame(text);
+    } catch (err) {
+      if (!this.userId) return this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'the first frame must be {"type":"auth","token"}');
+      return void this.send({ type: 'error', code: 'VALIDATION_FAILED', message: (err as Error).message });
+    }
+    if (!this.userId && frame.type !== 'auth') return this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'authenticate first');
+    if (frame.type === 'auth') return this.onAuth(frame.token);
+    try {
+      await this.hub.handle(this, frame);
+    } catch (err) {
+      const e = err instanceof AppError ? err : undefined;
+      if (!e) this.hub.log.error({ err }, 'ws frame error');
+      const roomId = 'roomId' in frame ? frame.roomId : undefined;
+      const clientMsgId = frame.type === 'send' && typeof frame.clientMsgId === 'string' ? frame.clientMsgId : undefined;
+      this.send({ type: 'error', code: e?.code ?? 'INTERNAL', message: e?.message ?? 'internal error', ...(roomId ? { roomId } : {}), ...(clientMsgId ? { clientMsgId } : {}) });
+    }
+  }
+
+  private async onAuth(token: string): Promise<void> {
+    let claims: { userId: string; exp: number };
+    try {
+      claims = await this.hub.tokens.verify(token);
+    } catch {
+      return this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'invalid token');
+    }
+    if (this.userId && claims.userId !== this.userId) return this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'token is for another user');
+    if (this.userId) return this.armExpiry(claims.exp);
+    await this.becomeReady(claims);
+  }
+
+  private async becomeReady(claims: { userId: string; exp: number }): Promise<void> {
+    clearTimeout(this.authTimer);
+    this.userId = claims.userId;
+    this.armExpiry(claims.exp);
+    this.send({ type: 'ready', userId: claims.userId });
+    await this.hub.attach(this);
+  }
+
+  private armExpiry(exp: number): void {
+    clearTimeout(this.expiryTimer);
+    const ms = Math.max(0, exp * 1000 - Date.now());
+    this.expiryTimer = setTimeout(() => this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'access token expired'), Math.min(ms, 2 ** 31 - 1));
+  }
+
+  subscribe(roomId: string, startAfter: number): RoomSubscription {
+    this.subscriptions.get(roomId)?.close();
+    const sub = new RoomSubscription(roomId, startAfter, {
+      sendEvent: (event: TimelineEvent) => this.sendText(this.hub.eventFrame(event)),
+      drained: () => this.drained(),
+    }, this.hub.readAfter);
+    this.subscriptions.set(roomId, sub);
+    return sub;
+  }
+
+  /** Waits until the socket's send buffer is below a quarter of the cap. */
+  private async drained(): Promise<boolean> {
+    const low = this.hub.config.maxBufferedBytes / 4;
+    while (this.socket.readyState === this.socket.OPEN && this.socket.bufferedAmount > low) await new Promise((r) => setTimeout(r, 5));
+    return this.socket.readyState === this.socket.OPEN;
+  }
+
+  private onClose(): void {
+    clearTimeout(this.authTimer);
+    clearTimeout(this.expiryTimer);
+    for (const sub of this.subscriptions.values()) sub.close();
+    this.subscriptions.clear();
+    void this.hub.detach(this);
+  }
+}

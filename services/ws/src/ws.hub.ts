@@ -1,0 +1,176 @@
+import type { Counter } from 'prom-client';
+import type { AccessTokens } from '@chat/shared/auth/access-token';
+import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
+import type { EventEnvelope } from '@chat/shared/events/event-envelope';
+import type { TimelineEvent } from '@chat/shared/events/timeline-events';
+import { NotFoundError, RateLimitedError } from '@chat/shared/kernel/errors';
+import type { Presence } from '@chat/shared/ports/presence';
+import type { RoomCommands } from '@chat/shared/ports/room-commands';
+import type { RoomQueries } from '@chat/shared/ports/room-queries';
+import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
+import type { ClientFrame } from './ws.frames';
+import type { WsConnection } from './ws.connection';
+import type { ReadAfter } from './room-subscription';
+
+export interface WsHubDeps {
+  bus: EventBus;
+  tokens: AccessTokens;
+  commands: RoomCommands;
+  queries: RoomQueries;
+  readAfter: ReadAfter;
+  presence: Presence;
+  limiter: RateLimiter;
+  messageRule: BucketRule;
+  frameRule: BucketRule;
+  validateSend: (frame: { clientMsgId: unknown; body: unknown }) => { clientMsgId: string; body: string };
+  config: { authTimeoutMs: number; pingIntervalMs: number; maxBufferedBytes: number };
+  instanceId: string;
+  metrics: { framesIn: Counter; framesOut: Counter; delivered: Counter };
+  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+}
+
+/**
+ * This instance's sockets. It consumes stored timeline events and signals
+ * (typing, presence) from the bus with a group of its own, and routes each to
+ * the local sockets subscribed to the room: one serialized frame for all.
+ */
+export class WsHub {
+  private readonly connections = new Set<WsConnection>();
+  private readonly byRoom = new Map<string, Set<WsConnection>>();
+  private subs: Subscription[] = [];
+  private pingTimer: NodeJS.Timeout | undefined;
+  private lastFrame: { event: TimelineEvent; text: string } | undefined;
+
+  constructor(private readonly d: WsHubDeps) {}
+
+  get config() { return this.d.config; }
+  get tokens() { return this.d.tokens; }
+  get log() { return this.d.log; }
+  get metrics() { return this.d.metrics; }
+  get readAfter() { return this.d.readAfter; }
+  get size() { return this.connections.size; }
+
+  async start(): Promise<void> {
+    const group = `ws-${this.d.instanceId}`;
+    this.subs.push(await this.d.bus.subscribe({ group, topics: ['room'], handler: async (e) => this.onTimeline(e.payload as TimelineEvent) }));
+    this.subs.push(await this.d.bus.subscribe({ group, topics: ['signal'], handler: async (e) => this.onSignal(e) }));
+    this.pingTimer = setInterval(() => {
+      for (const c of this.connections) c.heartbeat();
+      void this.d.presence.heartbeat([...this.connections].filter((c) => c.userId).map((c) => [c.userId!, c.id] as [string, string])).catch(() => undefined);
+    }, this.d.config.pingIntervalMs);
+    this.pingTimer.unref();
+  }
+
+  /** The event frame for a timeline event, serialized once however many sockets get it. */
+  eventFrame(event: TimelineEvent): string {
+    if (this.lastFrame?.event !== event) this.lastFrame = { event, text: JSON.stringify({ type: 'event', roomId: event.roomId, seq: event.seq, event }) };
+    return this.lastFrame.text;
+  }
+
+  async attach(c: WsConnection): Promise<void> {
+    this.connections.add(c);
+    const { first } = await this.d.presence.connect(c.userId!, c.id);
+    if (first) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'online' });
+  }
+
+  async detach(c: WsConnection): Promise<void> {
+    if (!this.connections.delete(c)) return;
+    for (const roomId of c.subscriptions.keys()) this.leaveRoom(c, roomId);
+    const { last } = await this.d.presence.disconnect(c.userId!, c.id).catch(() => ({ last: false }));
+    if (last) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'offline' }).catch(() => undefined);
+  }
+
+  private leaveRoom(c: WsConnection, roomId: string): void {
+    const set = this.byRoom.get(roomId);
+    set?.delete(c);
+    if (set?.size === 0) this.byRoom.delete(roomId);
+  }
+
+  private async signal(type: string, key: string, payload: object): Promise<void> {
+    await this.d.bus.publish([{ id: crypto.randomUUID(), type, version: 1, key, occurredAt: new Date().toISOString(), payload }]);
+  }
+
+  async handle(c: WsConnection, frame: Exclude<ClientFrame, { type: 'auth' }>): Promise<void> {
+    const userId = c.userId!;
+    if (frame.type === 'ping') return void c.send({ type: 'pong' });
+    const verdict = await this.d.limiter.take(`frame:${userId}`, this.d.frameRule);
+    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+    switch (frame.type) {
+      case 'subscribe': {
+        if (!(await this.d.queries.roleOf(frame.roomId, userId))) throw new NotFoundError('room');
+        const previous = c.subscriptions.get(frame.roomId)?.position;
+        const sub = c.subscribe(frame.roomId, Number.MAX_SAFE_INTEGER);
+        let set = this.byRoom.get(frame.roomId);
+        if (!set) this.byRoom.set(frame.roomId, (set = new Set()));
+        set.add(c);
+        const lastSeq = await this.d.queries.lastSeq(frame.roomId);
+        const start = Math.max(frame.sinceSeq ?? lastSeq, previous ?? 0);
+        c.send({ type: 'subscribed', roomId: frame.roomId, lastSeq });
+        sub.reset(Math.min(start, lastSeq));
+        await sub.catchUp();
+        return;
+      }
+      case 'unsubscribe':
+        c.subscriptions.get(frame.roomId)?.close();
+        c.subscriptions.delete(frame.roomId);
+        this.leaveRoom(c, frame.roomId);
+        return void c.send({ type: 'unsubscribed', roomId: frame.roomId });
+      case 'send': {
+        const input = this.d.validateSend(frame);
+        const sendVerdict = await this.d.limiter.take(`msg:${userId}`, this.d.messageRule);
+        if (!sendVerdict.allowed) throw new RateLimitedError(sendVerdict.retryAfterSeconds);
+        const result = await this.d.commands.execute({ type: 'postMessage', actorId: userId, roomId: frame.roomId, ...input });
+        if (result.type !== 'message') throw new Error('expected a message');
+        return void c.send({ type: 'ack', roomId: frame.roomId, clientMsgId: input.clientMsgId, messageId: result.message.id, seq: result.message.seq });
+      }
+      case 'typing':
+        if (!(await this.d.queries.roleOf(frame.roomId, userId))) throw new NotFoundError('room');
+        return this.signal('typing.started', frame.roomId, { roomId: frame.roomId, userId });
+    }
+  }
+
+  private onTimeline(event: TimelineEvent): void {
+    const set = this.byRoom.get(event.roomId);
+    if (!set) return;
+    for (const c of [...set]) {
+      const sub = c.subscriptions.get(event.roomId);
+      if (!sub) continue;
+      if (event.type === 'room.deleted') {
+        this.unsubscribe(c, event.roomId, 'room.deleted');
+        continue;
+      }
+      sub.onLive(event);
+      this.d.metrics.delivered.inc();
+      if (event.type === 'member.left' && event.userId === c.userId) this.unsubscribe(c, event.roomId, 'removed');
+    }
+  }
+
+  private unsubscribe(c: WsConnection, roomId: string, reason: string): void {
+    c.subscriptions.get(roomId)?.close();
+    c.subscriptions.delete(roomId);
+    this.leaveRoom(c, roomId);
+    c.send({ type: 'unsubscribed', roomId, reason });
+  }
+
+  private async onSignal(e: EventEnvelope): Promise<void> {
+    if (e.type === 'typing.started') {
+      const { roomId, userId } = e.payload as { roomId: string; userId: string };
+      const text = JSON.stringify({ type: 'typing', roomId, userId });
+      for (const c of this.byRoom.get(roomId) ?? []) if (c.userId !== userId) c.sendText(text);
+      return;
+    }
+    if (e.type === 'presence.changed') {
+      const { userId, status } = e.payload as { userId: string; status: string };
+      const rooms = new Set(await this.d.queries.roomIdsOf(userId));
+      const text = JSON.stringify({ type: 'presence', userId, status });
+      for (const c of this.connections) if (c.userId !== userId && [...c.subscriptions.keys()].some((r) => rooms.has(r))) c.sendText(text);
+    }
+  }
+
+  /** Graceful shutdown: stop consuming, tell clients to come back, close sockets. */
+  async stop(): Promise<void> {
+    clearInterval(this.pingTimer);
+    await Promise.all(this.subs.map((s) => s.close()));
+    for (const c of this.connections) c.socket.close(1001, 'server shutting down; reconnect with sinceSeq');
+  }
+}

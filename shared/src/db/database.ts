@@ -1,0 +1,97 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, Migrator, MysqlDialect, SqliteDialect, type Migration } from 'kysely';
+import { createPool } from 'mysql2';
+import { createPool as createPromisePool } from 'mysql2/promise';
+import * as initial from './migrations/2026-11-25-001-initial';
+import type { Database } from './schema';
+
+export type Dialect = 'mysql' | 'sqlite';
+
+export interface Db {
+  readonly kysely: Kysely<Database>;
+  readonly dialect: Dialect;
+  /** Pool gauges for metrics: connections in use and requests waiting. */
+  poolStats(): { inUse: number; idle: number; waiting: number };
+  close(): Promise<void>;
+}
+
+const MIGRATIONS: Record<string, { up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = {
+  '2026-11-25-001-initial': initial,
+};
+
+async function ensureMysqlDatabase(url: URL): Promise<void> {
+  const name = decodeURIComponent(url.pathname.replace(/^\//, ''));
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`DATABASE_URL names a bad database "${name}"`);
+  const admin = new URL(url);
+  admin.pathname = '/';
+  const pool = createPromisePool({ uri: admin.toString(), connectionLimit: 1 });
+  try {
+    await pool.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } finally {
+    await pool.end();
+  }
+}
+
+function openMysql(databaseUrl: string, poolSize: number): Db {
+  const pool = createPool({ uri: databaseUrl, connectionLimit: poolSize, charset: 'utf8mb4_bin', supportBigNumbers: true, timezone: 'Z' });
+  const raw = pool as unknown as { _allConnections: { length: number }; _freeConnections: { length: number }; _connectionQueue: { length: number } };
+  return {
+    kysely: new Kysely<Database>({ dialect: new MysqlDialect({ pool }) }),
+    dialect: 'mysql',
+    poolStats: () => {
+      const all = raw._allConnections?.length ?? 0;
+      const idle = raw._freeConnections?.length ?? 0;
+      return { inUse: all - idle, idle, waiting: raw._connectionQueue?.length ?? 0 };
+    },
+    close: async function () {
+      await this.kysely.destroy();
+    },
+  };
+}
+
+function openSqlite(file: string): Db {
+  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  const sqlite = new SQLite(file);
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a commit is on disk before we acknowledge it, even if the machine loses power.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('busy_timeout = 5000');
+  sqlite.pragma('foreign_keys = OFF');
+  return {
+    kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    dialect: 'sqlite',
+    poolStats: () => ({ inUse: 0, idle: 1, waiting: 0 }),
+    close: async function () {
+      await this.kysely.destroy();
+    },
+  };
+}
+
+/** Opens the database named by DATABASE_URL (mysql://… or sqlite:<path>) and brings its schema up to date. */
+export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<Db> {
+  let db: Db;
+  if (databaseUrl.startsWith('sqlite:')) {
+    db = openSqlite(databaseUrl.slice('sqlite:'.length));
+  } else {
+    await ensureMysqlDatabase(new URL(databaseUrl));
+    db = openMysql(databaseUrl, options.poolSize ?? 10);
+  }
+  await migrate(db);
+  return db;
+}
+
+export async function migrate(db: Db): Promise<void> {
+  const migrations: Record<string, Migration> = {};
+  for (const [name, m] of Object.entries(MIGRATIONS)) migrations[name] = { up: (k) => m.up(k, db.dialect) };
+  const migrator = new Migrator({ db: db.kysely, provider: { getMigrations: async () => migrations } });
+  const { error } = await migrator.migrateToLatest();
+  if (error) throw error;
+}
+
+/** True when the error is a unique-key violation on either engine. */
+export function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; errno?: number };
+  return e?.code === 'ER_DUP_ENTRY' || e?.errno === 1062 || e?.code === 'SQLITE_CONSTRAINT_UNIQUE' || e?.code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -1,0 +1,50 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, errorBody, RateLimitedError } from '../kernel/errors';
+
+interface ValidationIssue {
+  instancePath?: string;
+  keyword?: string;
+  params?: { missingProperty?: string; additionalProperty?: string };
+  message?: string;
+}
+
+/** "body.name must be string": the field first, so a client sees what to fix. */
+function describeValidation(context: string, issues: ValidationIssue[]): { message: string; field: string } {
+  const first = issues[0] ?? {};
+  const path = (first.instancePath ?? '').split('/').filter(Boolean);
+  if (first.params?.missingProperty) path.push(first.params.missingProperty);
+  const field = path.join('.') || context;
+  return { field, message: `${field} ${first.message ?? 'is invalid'}` };
+}
+
+/** The one place typed errors become the contract's error body; 5xx bodies never leak internals. */
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((err: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }, request, reply) => {
+    if (err instanceof AppError) {
+      if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterSeconds));
+      return reply.status(err.status).send(errorBody(err));
+    }
+    if (err.validation) {
+      const { field, message } = describeValidation(err.validationContext ?? 'body', err.validation);
+      return reply.status(400).send({ error: { code: 'VALIDATION_FAILED', message, details: { field } } });
+    }
+    switch (err.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return reply.status(413).send({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MiB' } });
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return reply.status(400).send({ error: { code: 'VALIDATION_FAILED', message: 'body must be application/json', details: { field: 'body' } } });
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return reply.status(400).send({ error: { code: 'VALIDATION_FAILED', message: 'body is empty', details: { field: 'body' } } });
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return reply.status(400).send({ error: { code: 'VALIDATION_FAILED', message: 'body is not valid JSON', details: { field: 'body' } } });
+    }
+    if (err.statusCode && err.statusCode >= 400 && err.statusCode < 500) {
+      const code = err.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : err.statusCode === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED';
+      const status = code === 'VALIDATION_FAILED' ? 400 : err.statusCode;
+      return reply.status(status).send({ error: { code, message: err.message } });
+    }
+    request.log.error({ err }, 'unhandled error');
+    return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
+  });
+  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+}

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+
+/**
+ * Configuration is read from the environment once, validated, and passed in.
+ * A bad value throws ConfigError naming the variable; main() prints it and exits.
+ */
+export interface Config {
+  readonly port: number;
+  readonly host: string;
+  readonly dataDir: string;
+  readonly databaseUrl: string;
+  readonly redisUrl: string | undefined;
+  readonly kafkaBrokers: string[] | undefined;
+  readonly elasticsearchUrl: string | undefined;
+  readonly logLevel: string;
+  readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
+  readonly rateLimit: {
+    enabled: boolean;
+    messagesPerSecond: number;
+    messagesBurst: number;
+    authPerSecond: number;
+    authBurst: number;
+  };
+  readonly ws: { allowedOrigins: string[]; pingIntervalMs: number; authTimeoutMs: number; maxBufferedBytes: number };
+  readonly shutdownTimeoutMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`invalid configuration: ${variable} ${problem}`);
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function int(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  if (!/^-?\d+$/.test(raw.trim())) throw new ConfigError(name, `must be an integer, got "${raw}"`);
+  const n = Number(raw);
+  if (n < min || n > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${env[name]}"`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `is not a URL: "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  return raw;
+}
+
+function databaseUrl(env: Env, dataDir: string): string {
+  const raw = env.DATABASE_URL?.trim();
+  if (!raw) return `sqlite:${join(dataDir, 'chat.db')}`;
+  if (raw.startsWith('sqlite:')) {
+    if (raw.length === 'sqlite:'.length) throw new ConfigError('DATABASE_URL', 'names no SQLite file (use sqlite:<path> or sqlite::memory:)');
+    return raw;
+  }
+  return url(env, 'DATABASE_URL', ['mysql:'])!;
+}
+
+/** Without JWT_SECRET the embedded default keeps a generated one in its data dir, so restarts keep sessions. */
+function jwtSecret(env: Env, dataDir: string): string {
+  const raw = env.JWT_SECRET;
+  if (raw !== undefined && raw !== '') {
+    if (raw.length < 32) throw new ConfigError('JWT_SECRET', 'must be at least 32 characters');
+    return raw;
+  }
+  const file = join(dataDir, 'jwt-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(32).toString('hex');
+  writeFileSync(file, secret, { mode: 0o600 });
+  return secret;
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+export function loadConfig(env: Env = process.env): Config {
+  const dataDir = resolve(env.DATA_DIR?.trim() || 'data');
+  const port = int(env, 'PORT', 3000, 0, 65535);
+  const logLevel = env.LOG_LEVEL?.trim() || 'info';
+  if (!LOG_LEVELS.includes(logLevel)) throw new ConfigError('LOG_LEVEL', `must be one of ${LOG_LEVELS.join(', ')}`);
+  const brokers = env.KAFKA_BROKERS?.trim();
+  if (brokers && !brokers.split(',').every((b) => /^[\w.-]+:\d+$/.test(b.trim()))) {
+    throw new ConfigError('KAFKA_BROKERS', `must be host:port[,host:port…], got "${brokers}"`);
+  }
+  const origins = (env.WS_ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  for (const o of origins) if (o !== '*' && !/^https?:\/\/[^/]+$/.test(o)) throw new ConfigError('WS_ALLOWED_ORIGINS', `has a bad origin "${o}"`);
+  return {
+    port,
+    host: env.HOST?.trim() || '0.0.0.0',
+    dataDir,
+    databaseUrl: databaseUrl(env, dataDir),
+    redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
+    kafkaBrokers: brokers ? brokers.split(',').map((b) => b.trim()) : undefined,
+    elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
+    logLevel,
+    jwt: {
+      secret: jwtSecret(env, dataDir),
+      issuer: env.JWT_ISSUER?.trim() || 'sturdy-chat',
+      audience: env.JWT_AUDIENCE?.trim() || 'sturdy-chat-api',
+      accessTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 1, 86_400),
+      refreshTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 60, 365 * 86_400),
+    },
+    rateLimit: {
+      enabled: bool(env, 'RATE_LIMIT_ENABLED', true),
+      messagesPerSecond: int(env, 'RATE_LIMIT_MESSAGES_PER_SECOND', 20, 1, 1_000_000),
+      messagesBurst: int(env, 'RATE_LIMIT_MESSAGES_BURST', 100, 1, 1_000_000),
+      authPerSecond: int(env, 'RATE_LIMIT_AUTH_PER_SECOND', 20, 1, 1_000_000),
+      authBurst: int(env, 'RATE_LIMIT_AUTH_BURST', 200, 1, 1_000_000),
+    },
+    ws: {
+      allowedOrigins: origins,
+      pingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 30_000, 100, 3_600_000),
+      authTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
+      maxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+    },
+    shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+  };
+}

@@ -1,0 +1,77 @@
+/** Typed errors, mapped to the contract's error body in one place (http error handler). */
+export type ErrorCode =
+  | 'VALIDATION_FAILED'
+  | 'UNAUTHENTICATED'
+  | 'FORBIDDEN'
+  | 'NOT_FOUND'
+  | 'CONFLICT'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'RATE_LIMITED'
+  | 'INTERNAL'
+  | 'UNAVAILABLE';
+
+export const STATUS_OF_CODE: Record<ErrorCode, number> = {
+  VALIDATION_FAILED: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_FOUND: 404,
+  CONFLICT: 409,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  INTERNAL: 500,
+  UNAVAILABLE: 503,
+};
+
+export class AppError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+  get status(): number {
+    return STATUS_OF_CODE[this.code];
+  }
+}
+
+export class ValidationError extends AppError {
+  constructor(message: string, field?: string) {
+    super('VALIDATION_FAILED', message, field ? { field } : undefined);
+  }
+}
+export class UnauthenticatedError extends AppError {
+  constructor(message = 'authentication required') {
+    super('UNAUTHENTICATED', message);
+  }
+}
+export class ForbiddenError extends AppError {
+  constructor(message = 'not allowed') {
+    super('FORBIDDEN', message);
+  }
+}
+export class NotFoundError extends AppError {
+  constructor(what = 'resource') {
+    super('NOT_FOUND', `${what} not found`);
+  }
+}
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super('CONFLICT', message);
+  }
+}
+export class RateLimitedError extends AppError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('RATE_LIMITED', 'too many requests', { retryAfterSeconds });
+  }
+}
+export class UnavailableError extends AppError {
+  constructor(message = 'service unavailable') {
+    super('UNAVAILABLE', message);
+  }
+}
+
+export function errorBody(err: AppError): { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } } {
+  return { error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } };
+}
