@@ -1,0 +1,78 @@
+import type { Test } from 'tap';
+import { cmid, sleep, uname, type Res } from './client';
+import { isError, openWs, ownServer, type Ctx } from './harness';
+
+/** Rate limits on their own server with low limits: HTTP 429 with Retry-After, WS error RATE_LIMITED. */
+export function rateLimitSuite(t: Test, ctx: Ctx): void {
+  t.test('with low rate limits', async (t) => {
+    const own = await ownServer(t, ctx, {
+      RATE_LIMIT_ENABLED: 'true',
+      RATE_LIMIT_MESSAGES_PER_SECOND: '1',
+      RATE_LIMIT_MESSAGES_BURST: '3',
+      RATE_LIMIT_AUTH_PER_SECOND: '1',
+      RATE_LIMIT_AUTH_BURST: '6',
+    });
+    const a = own.api;
+    const retryAfter = (res: Res) => Number(res.headers.get('retry-after'));
+    // Three registrations up front (auth burst is 6); then let the auth bucket refill.
+    const [http, ws, other] = [await a.register(), await a.register(), await a.register()];
+    await sleep(3500);
+
+    t.test('auth calls beyond the burst are 429 RATE_LIMITED with Retry-After', async (t) => {
+      const results: Res[] = [];
+      for (let i = 0; i < 12; i++) results.push(await a.login(uname(), 'wrong password'));
+      const statuses = results.map((r) => r.status);
+      t.ok(statuses.slice(0, 3).every((s) => s === 401), `the first calls are served: ${statuses.join(',')}`);
+      const limited = results.find((r) => r.status === 429);
+      t.ok(limited, 'some call is refused');
+      if (!limited) return;
+      isError(t, limited, 429, 'RATE_LIMITED');
+      const after = retryAfter(limited);
+      t.ok(Number.isInteger(after) && after >= 1 && after <= 60, `Retry-After is whole seconds (${limited.headers.get('retry-after')})`);
+      await sleep(after * 1000 + 200);
+      t.equal((await a.login(http.user.username)).status, 200, 'served again after Retry-After');
+      const reg = await a.req('POST', '/v1/auth/register', { body: { username: uname(), password: 'whatever-password' } });
+      t.ok([201, 429].includes(reg.status), 'register is an auth call too');
+    });
+
+    t.test('HTTP sends beyond the burst are 429 with Retry-After; a later retry succeeds once', async (t) => {
+      const room = await a.group(http);
+      const ids = Array.from({ length: 8 }, () => cmid());
+      const results: Res[] = [];
+      for (const clientMsgId of ids) {
+        results.push(await a.req('POST', `/v1/rooms/${room.id}/messages`, { token: http.accessToken, body: { clientMsgId, body: 'x' } }));
+      }
+      const statuses = results.map((r) => r.status);
+      t.same(statuses.slice(0, 3), [201, 201, 201], `the burst is served: ${statuses.join(',')}`);
+      const i = statuses.indexOf(429);
+      t.ok(i >= 3, 'then refused');
+      if (i < 0) return;
+      isError(t, results[i]!, 429, 'RATE_LIMITED');
+      t.ok(retryAfter(results[i]!) >= 1, `Retry-After (${results[i]!.headers.get('retry-after')})`);
+      const storedBefore = (await a.allMessages(http, room.id)).length;
+      t.equal(storedBefore, statuses.filter((s) => s === 201).length, 'refused sends stored nothing');
+      await sleep(retryAfter(results[i]!) * 1000 + 200);
+      const retry = await a.req('POST', `/v1/rooms/${room.id}/messages`, { token: http.accessToken, body: { clientMsgId: ids[i], body: 'x' } });
+      t.equal(retry.status, 201, 'the refused clientMsgId is accepted later');
+      t.equal((await a.allMessages(http, room.id)).length, storedBefore + 1, 'exactly once');
+      const otherRoom = await a.group(other);
+      t.equal((await a.req('POST', `/v1/rooms/${otherRoom.id}/messages`, { token: other.accessToken, body: { clientMsgId: cmid(), body: 'y' } })).status, 201, 'another user is not limited');
+    });
+
+    t.test('WS sends beyond the burst get error RATE_LIMITED and the socket stays open', async (t) => {
+      const room = await a.group(ws);
+      const c = await openWs(t, own, ws.accessToken);
+      const ids = Array.from({ length: 8 }, () => cmid());
+      for (const clientMsgId of ids) c.send({ type: 'send', roomId: room.id, clientMsgId, body: 'x' });
+      const answers = [];
+      for (const id of ids) answers.push(await c.next((f) => f.clientMsgId === id && (f.type === 'ack' || f.type === 'error'), 5000, `answer ${id}`));
+      t.ok(answers.slice(0, 3).every((f) => f.type === 'ack'), `the burst is acked: ${answers.map((f) => f.type).join(',')}`);
+      const refused = answers.filter((f) => f.type === 'error');
+      t.ok(refused.length > 0, 'some sends refused');
+      for (const f of refused) t.match(f, { type: 'error', code: 'RATE_LIMITED', roomId: room.id }, 'RATE_LIMITED names room and clientMsgId');
+      t.match(await c.ping(), { type: 'pong' }, 'still open');
+      const acked = answers.filter((f) => f.type === 'ack').length;
+      t.equal((await a.allMessages(ws, room.id)).length, acked, 'only acked sends were stored');
+    });
+  });
+}

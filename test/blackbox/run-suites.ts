@@ -1,0 +1,67 @@
+import type { Test } from 'tap';
+import type { ServerProcess } from '@chat/shared/testing/server-process';
+import { authSuite } from './auth.suite';
+import { concurrencySuite } from './concurrency.suite';
+import { crashSuite } from './crash.suite';
+import { makeCtx, type Ctx } from './harness';
+import { historySuite } from './history.suite';
+import { membersSuite } from './members.suite';
+import { messagesSuite } from './messages.suite';
+import { operationsSuite } from './operations.suite';
+import { rateLimitSuite } from './rate-limit.suite';
+import { roomsSuite } from './rooms.suite';
+import { searchSuite } from './search.suite';
+import { timelineSuite } from './timeline.suite';
+import { tokensSuite } from './tokens.suite';
+import { validationSuite } from './validation.suite';
+import { visibilitySuite } from './visibility.suite';
+import { wsAuthSuite } from './ws-auth.suite';
+import { wsLimitsSuite } from './ws-limits.suite';
+import { wsSuite } from './ws.suite';
+
+/** Every suite, in the order API.md reads. `BLACKBOX_SUITES=auth,ws` runs a subset. */
+export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void]> = [
+  ['operations', operationsSuite],
+  ['auth', authSuite],
+  ['tokens', tokensSuite],
+  ['rooms', roomsSuite],
+  ['members', membersSuite],
+  ['visibility', visibilitySuite],
+  ['messages', messagesSuite],
+  ['history', historySuite],
+  ['timeline', timelineSuite],
+  ['search', searchSuite],
+  ['ws-auth', wsAuthSuite],
+  ['ws', wsSuite],
+  ['ws-limits', wsLimitsSuite],
+  ['validation', validationSuite],
+  ['rate-limit', rateLimitSuite],
+  ['concurrency', concurrencySuite],
+  ['crash', crashSuite],
+];
+
+/** Starts `server`, runs the selected suites against it, stops it at the end. */
+export function runBlackbox(root: Test, server: ServerProcess): void {
+  const timeout = 45 * 60_000;
+  root.setTimeout(timeout);
+  const only = process.env.BLACKBOX_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
+  root.test(`black box, target ${server.options.target}`, { timeout }, async (t) => {
+    t.teardown(() => server.stop());
+    try {
+      await server.start();
+    } catch (err) {
+      t.fail(`the server did not start: ${(err as Error).message}`);
+      return;
+    }
+    const ctx = await makeCtx(server);
+    for (const [name, suite] of SUITES) {
+      if (only && !only.includes(name)) continue;
+      t.test(name, { timeout: 15 * 60_000 }, async (t) => {
+        t.teardown(() => {
+          if (!t.passing()) t.comment(`server output (tail):\n${server.logs().slice(-3000)}`);
+        });
+        suite(t, ctx);
+      });
+    }
+  });
+}
