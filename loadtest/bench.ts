@@ -1,0 +1,129 @@
+// `npm run bench`: the standard suite, a few minutes per target. Starts our
+// server itself (embedded, then MariaDB + Redis when available), runs the
+// anchors in the same run, and writes loadtest/results/<date>-<label>.{json,md,svg}
+// plus loadtest/results/latest.md.
+//
+//   tsx loadtest/bench.ts [--only rooms,big-room,idle,write-path] [--targets embedded,mysql,anchors]
+//                         [--entry services/gateway/src/main.ts]   (Phase 3: the entry point to start)
+//                         [--base-url http://127.0.0.1:8080 --server-pids 1,2,3]  (Phase 3: already running)
+//                         [--short]
+// The server is pinned to core 0 and this generator to core 1 (taskset), when there are 2+ cores.
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ServerProcess, hasRealServices, type Target } from '../shared/src/testing/server-process';
+import { startAnchor } from './runner/anchors';
+import { pidListeningOn, pin } from './runner/proc';
+import type { RunResult } from './runner/report';
+import { DEFAULTS, measure } from './runner/run';
+import type { ScenarioConfig } from './runner/scenarios';
+import { summaryMarkdown } from './runner/summary';
+import { bareWsTarget, chatTarget, socketIoTarget } from './runner/targets';
+import type { SystemUnderTest } from './runner/types';
+
+const REPO_ROOT = resolve(import.meta.dirname, '..');
+const OUT = resolve(import.meta.dirname, 'results');
+const { values: v } = parseArgs({
+  options: {
+    only: { type: 'string', default: 'rooms,big-room,idle,write-path' },
+    targets: { type: 'string', default: 'embedded,mysql,anchors' },
+    entry: { type: 'string' },
+    'base-url': { type: 'string' },
+    'server-pids': { type: 'string' },
+    short: { type: 'boolean', default: false },
+  },
+});
+const only = new Set(v.only!.split(','));
+const targets = new Set(v.targets!.split(','));
+const short = v.short!;
+const dur = (s: number): number => (short ? Math.max(5, Math.round(s / 3)) : s);
+const log = (m: string): void => console.error(`[bench] ${m}`);
+
+/** The standard suite, each entry labelled for the results file. */
+function suite(): { label: string; cfg: ScenarioConfig }[] {
+  const s: { label: string; cfg: ScenarioConfig }[] = [];
+  if (only.has('rooms')) {
+    s.push({ label: 'rooms-100x10-2000', cfg: { ...DEFAULTS.rooms, rate: 2000, durationS: dur(20) } });
+    s.push({ label: 'rooms-100x10-5000', cfg: { ...DEFAULTS.rooms, rate: 5000, durationS: dur(15) } });
+  }
+  if (only.has('big-room')) s.push({ label: 'big-room-1000-40', cfg: { ...DEFAULTS['big-room'], rate: 40, durationS: dur(15) } });
+  if (only.has('write-path')) s.push({ label: 'write-path-1000x2-10000', cfg: { ...DEFAULTS['write-path'], rate: 10000, durationS: dur(15) } });
+  if (only.has('idle')) s.push({ label: 'idle-15000', cfg: { ...DEFAULTS.idle, sockets: short ? 3000 : 15000, durationS: 3 } });
+  return s;
+}
+
+const generatorPin = pin(process.pid, '1');
+const results: RunResult[] = [];
+
+async function runSuite(sut: SystemUnderTest, prefix: string, pids: number[], serverPin: string, which = suite()): Promise<void> {
+  for (const { label, cfg } of which) {
+    log(`${prefix}-${label}`);
+    try {
+      results.push(await measure(sut, cfg, { label: `${prefix}-${label}`, serverPids: pids, pinning: { server: serverPin, generator: generatorPin }, outDir: OUT }));
+    } catch (err) {
+      log(`${prefix}-${label} failed: ${(err as Error).stack ?? err}`);
+    }
+  }
+}
+
+async function ours(target: Target, env: Record<string, string>): Promise<void> {
+  const server = new ServerProcess({ target, env: { RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'warn', ...env }, ...(v.entry ? { entry: v.entry } : {}) });
+  await server.start(60_000);
+  const port = await server.port;
+  // The harness does not expose the child pid; the listener on our port is it.
+  const pid = pidListeningOn(port);
+  const serverPin = pid ? pin(pid, '0') : 'unknown pid';
+  try {
+    await runSuite(chatTarget(await server.baseUrl), target === 'embedded' ? 'embedded' : 'mysql', pid ? [pid] : [], serverPin);
+  } finally {
+    await server.stop();
+  }
+}
+
+/** Exports from scripts/services.sh (another helper's script); undefined when it is not usable. */
+function servicesUp(): Record<string, string> | undefined {
+  try {
+    const out = execFileSync('bash', ['scripts/services.sh', 'up', 'mysql', 'redis'], { cwd: REPO_ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'], timeout: 300_000 });
+    const env: Record<string, string> = {};
+    for (const m of out.matchAll(/^export ([A-Z_]+)=(?:'([^']*)'|"([^"]*)"|(\S*))$/gm)) env[m[1]!] = m[2] ?? m[3] ?? m[4] ?? '';
+    return env;
+  } catch (err) {
+    log(`services.sh up mysql redis failed: ${(err as Error).message.split('\n')[0]}`);
+    return undefined;
+  }
+}
+
+const started = new Date();
+if (v['base-url']) {
+  // Phase 3 (or any running deployment): measure what is there; CPU is summed over the given pids.
+  const pids = (v['server-pids'] ?? '').split(',').filter(Boolean).map(Number);
+  await runSuite(chatTarget(v['base-url']), 'external', pids, 'as deployed (not pinned by the bench)');
+} else {
+  if (targets.has('embedded')) await ours('embedded', {});
+  if (targets.has('mysql')) {
+    if (!hasRealServices()) Object.assign(process.env, servicesUp() ?? {});
+    if (hasRealServices()) await ours('mysql', {});
+    else log('no DATABASE_URL=mysql://… and REDIS_URL: skipping the MariaDB + Redis run');
+  }
+}
+if (targets.has('anchors')) {
+  const comparable = suite().filter((s) => s.cfg.scenario === 'rooms' || s.cfg.scenario === 'big-room');
+  for (const [kind, make, name] of [
+    ['bare-ws-broadcast', bareWsTarget, 'bare-ws'],
+    ['socketio-chat', socketIoTarget, 'socketio'],
+  ] as const) {
+    const anchor = await startAnchor(kind, '0');
+    try {
+      await runSuite(make(anchor.baseUrl), name, [anchor.pid], anchor.pinning, comparable);
+    } finally {
+      await anchor.stop();
+    }
+  }
+}
+const summary = summaryMarkdown(results, started);
+writeFileSync(resolve(OUT, 'latest.md'), summary);
+console.log(summary);
+log(`done in ${((Date.now() - started.getTime()) / 60000).toFixed(1)} min; wrote ${OUT}/latest.md`);
+process.exit(0);
+

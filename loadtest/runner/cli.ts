@@ -1,0 +1,72 @@
+// Node load runner (where k6 is absent). Examples:
+//   tsx loadtest/runner/cli.ts --scenario rooms --base-url http://127.0.0.1:3000 --rate 2000
+//   tsx loadtest/runner/cli.ts --scenario big-room --target bare-ws          (starts the anchor itself)
+//   tsx loadtest/runner/cli.ts --scenario idle --sockets 15000 --base-url http://127.0.0.1:3000
+// Options: --target chat|bare-ws|socketio, --base-url, --server-pid (else found by port),
+// --rooms --members --rate --duration --via ws|http --senders --sockets --users
+// --connect-rate --out <dir> (default loadtest/results), --label.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import { startAnchor, type RunningServer } from './anchors';
+import { pidListeningOn, pin } from './proc';
+import { DEFAULTS, measure } from './run';
+import type { ScenarioConfig, ScenarioName } from './scenarios';
+import { bareWsTarget, chatTarget, socketIoTarget } from './targets';
+
+const { values: v } = parseArgs({
+  options: {
+    scenario: { type: 'string', default: 'rooms' },
+    target: { type: 'string', default: 'chat' },
+    'base-url': { type: 'string' },
+    'server-pid': { type: 'string' },
+    rooms: { type: 'string' },
+    members: { type: 'string' },
+    rate: { type: 'string' },
+    duration: { type: 'string' },
+    via: { type: 'string' },
+    senders: { type: 'string' },
+    sockets: { type: 'string' },
+    users: { type: 'string' },
+    'connect-rate': { type: 'string' },
+    out: { type: 'string', default: resolve(import.meta.dirname, '../results') },
+    label: { type: 'string' },
+    'no-pin': { type: 'boolean', default: false },
+  },
+});
+
+const scenario = v.scenario as ScenarioName;
+const base = DEFAULTS[scenario];
+if (!base) throw new Error(`--scenario must be one of ${Object.keys(DEFAULTS).join(', ')}`);
+const num = (s: string | undefined, d: number): number => (s === undefined ? d : Number(s));
+const cfg: ScenarioConfig = {
+  ...base,
+  rooms: num(v.rooms, base.rooms),
+  members: num(v.members, base.members),
+  rate: num(v.rate, base.rate),
+  durationS: num(v.duration, base.durationS),
+  via: (v.via as 'ws' | 'http' | undefined) ?? base.via,
+  sendersPerRoom: num(v.senders, base.sendersPerRoom),
+  sockets: num(v.sockets, base.sockets),
+  users: num(v.users, base.users),
+  connectRate: num(v['connect-rate'], base.connectRate),
+};
+
+let anchor: RunningServer | undefined;
+let baseUrl = v['base-url'];
+if (!baseUrl && v.target !== 'chat') {
+  anchor = await startAnchor(v.target === 'socketio' ? 'socketio-chat' : 'bare-ws-broadcast');
+  baseUrl = anchor.baseUrl;
+}
+baseUrl ??= 'http://127.0.0.1:3000';
+const sut = v.target === 'bare-ws' ? bareWsTarget(baseUrl) : v.target === 'socketio' ? socketIoTarget(baseUrl) : chatTarget(baseUrl);
+const serverPid = v['server-pid'] ? Number(v['server-pid']) : (anchor?.pid ?? pidListeningOn(Number(new URL(baseUrl).port || 80)));
+const pinning = {
+  server: v['no-pin'] ? 'not pinned (--no-pin)' : anchor ? anchor.pinning : serverPid ? pin(serverPid, '0') : 'unknown pid',
+  generator: v['no-pin'] ? 'not pinned (--no-pin)' : pin(process.pid, '1'),
+};
+try {
+  await measure(sut, cfg, { label: v.label ?? `${sut.name}-${scenario}`, serverPids: serverPid ? [serverPid] : [], pinning, outDir: v.out });
+} finally {
+  await anchor?.stop();
+}
+process.exit(0);
