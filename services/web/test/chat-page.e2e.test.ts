@@ -13,6 +13,10 @@ const CHROMIUM = '/usr/bin/chromium';
 const ENSURE_CHROMIUM = fileURLToPath(new URL('../scripts/ensure-chromium.sh', import.meta.url));
 const SCREENSHOT = fileURLToPath(new URL('../../../docs/screenshots/chat.png', import.meta.url));
 const WAIT_MS = 15_000;
+const PASSWORD = 'correct horse battery';
+// Short-lived access tokens, so the page must refresh them (and re-auth its
+// socket) while the test runs.
+const ACCESS_TTL_S = 12;
 
 t.setTimeout(300_000); // a first run may install chromium from the OS packages
 
@@ -37,9 +41,20 @@ t.teardown(async () => {
 async function baseUrl(): Promise<string> {
   // WEB_E2E_BASE_URL points the test at a server already running on this machine.
   if (process.env.WEB_E2E_BASE_URL) return process.env.WEB_E2E_BASE_URL;
-  server = new ServerProcess({ target: 'embedded' });
+  server = new ServerProcess({ target: 'embedded', env: { ACCESS_TOKEN_TTL_SECONDS: String(ACCESS_TTL_S) } });
   await server.start(60_000);
   return server.baseUrl;
+}
+
+/** A plain HTTP call to the API, for what the test does outside the browser. */
+async function http(url: string, method: string, path: string, token?: string, body?: unknown): Promise<any> {
+  const res = await fetch(url + path, {
+    method,
+    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${await res.text()}`);
+  return res.status === 204 ? null : res.json();
 }
 
 async function bodies(page: Page): Promise<string[]> {
@@ -66,7 +81,7 @@ async function join(url: string, name: string): Promise<Person> {
   const username = `${name.toLowerCase()}_${suffix}`;
   await page.goto('/');
   await page.fill(sel('auth-username'), username);
-  await page.fill(sel('auth-password'), 'correct horse battery');
+  await page.fill(sel('auth-password'), PASSWORD);
   await page.fill(sel('auth-display-name'), name);
   await page.click(sel('auth-register'));
   await page.waitForSelector(sel('chat-screen'), { state: 'visible' });
@@ -95,6 +110,7 @@ t.test('two people chat in the browser', async (t) => {
       '--disable-background-networking', '--disable-component-update', '--disable-sync'],
   });
   const alice = await join(url, 'Alice');
+  const aliceJoinedAt = Date.now();
   const bob = await join(url, 'Bob');
   const room = `Launch plans ${suffix}`;
 
@@ -166,5 +182,48 @@ t.test('two people chat in the browser', async (t) => {
     t.same(hits, ['서버가 죽었어요']);
     mkdirSync(fileURLToPath(new URL('.', `file://${SCREENSHOT}`)), { recursive: true });
     await alice.page.screenshot({ path: SCREENSHOT });
+  });
+
+  const everything = ['Welcome, Bob!', 'Hi Alice 👋 <b>not bold</b>', 'Hello Bob, all good?',
+    ...[1, 2, 3, 4, 5].map((i) => `While you were away #${i}`), 'Sent from the tunnel', '서버가 죽었어요'];
+  const roomId = decodeURIComponent(new URL(alice.page.url()).hash.slice(1));
+  const { accessToken: aliceToken } = await http(url, 'POST', '/v1/auth/login', undefined, { username: alice.username, password: PASSWORD });
+
+  await t.test('edits and deletes show up live, deleted as a tombstone', async (t) => {
+    const idOf = (text: string) => alice.page.getAttribute(`${sel('message')}:has(${sel('message-body')}:text-is("${text}"))`, 'data-message-id');
+    const edited = await idOf('Hello Bob, all good?');
+    const deleted = await idOf('While you were away #3');
+    t.ok(edited && deleted, 'alice’s page knows the message ids');
+    await http(url, 'PATCH', `/v1/rooms/${roomId}/messages/${edited}`, aliceToken, { body: 'Hello Bob, all good? (edited)' });
+    await http(url, 'DELETE', `/v1/rooms/${roomId}/messages/${deleted}`, aliceToken);
+    await sees(bob, 'Hello Bob, all good? (edited)');
+    await bob.page.waitForSelector(`${sel('message')}[data-message-id="${deleted}"][data-state="deleted"]`);
+    t.notOk((await bodies(bob.page)).includes('While you were away #3'), 'the deleted text is gone');
+    everything[2] = 'Hello Bob, all good? (edited)';
+    everything[5] = 'This message was deleted';
+  });
+
+  await t.test('a reload resumes the session and scrolling up pages back through history', async (t) => {
+    const backlog = Array.from({ length: 60 }, (_, i) => `Backlog #${String(i + 1).padStart(2, '0')}`);
+    for (const body of backlog) await http(url, 'POST', `/v1/rooms/${roomId}/messages`, aliceToken, { clientMsgId: body, body });
+    await bob.page.reload();
+    await bob.page.waitForSelector(sel('chat-screen'), { state: 'visible' });
+    await sees(bob, 'Backlog #60');
+    const firstPage = await bodies(bob.page);
+    t.equal(firstPage.length, 50, 'the newest 50 first');
+    await bob.page.waitForSelector(sel('load-older'));
+    await until('bob to scroll back to the start', async () => {
+      await bob.page.$eval(sel('message-list'), (el) => el.scrollTo(0, 0));
+      return bob.page.$$(sel('history-start')).then((h) => h.length);
+    }, (n) => n === 1);
+    t.same(await bodies(bob.page), [...everything, ...backlog], 'the whole history, in order, exactly once');
+  });
+
+  await t.test('access tokens are refreshed before they expire, without dropping the socket', async (t) => {
+    const past = aliceJoinedAt + (ACCESS_TTL_S + 3) * 1000 - Date.now();
+    if (past > 0) await new Promise((r) => setTimeout(r, past));
+    await send(bob, 'Still there?');
+    await sees(alice, 'Still there?');
+    t.equal(await alice.page.getAttribute(sel('connection-status'), 'data-connects'), '1', 'alice’s first socket is still the one in use');
   });
 });

@@ -28,11 +28,13 @@ const socket = new ChatSocket({
 });
 const rooms = new Rooms(store, api, sync, socket);
 const outbox = new Outbox(store, api, socket);
-api.onToken = (token) => socket.reauth(token);
-api.onSignedOut = () => location.reload();
+api.onToken = () => {};
+api.onSignedOut = () => store.me && location.reload(); // the session was revoked elsewhere
 
 // ---- socket -------------------------------------------------------------
 function onReady() {
+  store.connects++;
+  store.changed('connection');
   rooms.subscribeAll();
   outbox.resendAll();
   rooms.refresh().catch(() => {});

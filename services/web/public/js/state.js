@@ -4,6 +4,7 @@
 export class Store extends EventTarget {
   me = null;
   connection = 'offline';
+  connects = 0; // sockets that reached ready: a token refresh must not add one
   rooms = new Map(); // roomId -> room + {lastReadSeq, unreadCount}
   roomOrder = []; // roomIds, newest activity first
   activeRoomId = null;

@@ -16,6 +16,7 @@ export function renderMe(store) {
 export function renderConnection(store) {
   const dot = $('connection-status');
   dot.dataset.status = store.connection;
+  dot.dataset.connects = String(store.connects);
   dot.title = store.connection === 'ready' ? 'connected' : store.connection;
 }
 

@@ -1,0 +1,41 @@
+import t from 'tap';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError, loadConfig } from '../src/kernel/config';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'cfg-'));
+
+t.test('defaults: port 3000, embedded SQLite in the data dir, a generated JWT secret kept across starts', async (t) => {
+  const a = loadConfig({ DATA_DIR: dataDir });
+  t.equal(a.port, 3000);
+  t.equal(a.databaseUrl, `sqlite:${join(dataDir, 'chat.db')}`);
+  t.equal(a.redisUrl, undefined);
+  t.equal(a.rateLimit.enabled, true);
+  t.equal(loadConfig({ DATA_DIR: dataDir }).jwt.secret, a.jwt.secret);
+});
+
+t.test('a bad value names its variable', async (t) => {
+  const bad: Record<string, string> = {
+    PORT: 'eighty',
+    DATABASE_URL: 'postgres://x/y',
+    REDIS_URL: 'http://x',
+    JWT_SECRET: 'short',
+    RATE_LIMIT_ENABLED: 'maybe',
+    ACCESS_TOKEN_TTL_SECONDS: '0',
+    KAFKA_BROKERS: 'no port',
+    WS_ALLOWED_ORIGINS: 'not-an-origin',
+    LOG_LEVEL: 'loud',
+  };
+  for (const [name, value] of Object.entries(bad)) {
+    let caught: unknown;
+    try {
+      loadConfig({ DATA_DIR: dataDir, [name]: value });
+    } catch (err) {
+      caught = err;
+    }
+    t.ok(caught instanceof ConfigError, `${name} is refused`);
+    t.equal((caught as ConfigError).variable, name);
+    t.match((caught as Error).message, name);
+  }
+});
