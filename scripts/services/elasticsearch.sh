@@ -1,0 +1,1 @@
+elasticsearch_up(){ :; }; elasticsearch_env(){ :; }; elasticsearch_down(){ :; }
