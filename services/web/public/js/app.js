@@ -28,7 +28,7 @@ const socket = new ChatSocket({
 });
 const rooms = new Rooms(store, api, sync, socket);
 const outbox = new Outbox(store, api, socket);
-api.onToken = () => {};
+api.onToken = (token) => socket.reauth(token);
 api.onSignedOut = () => store.me && location.reload(); // the session was revoked elsewhere
 
 // ---- socket -------------------------------------------------------------
