@@ -1,7 +1,7 @@
 // HTTP client for /v1 with the session's tokens: access token in memory,
 // refresh token in localStorage; refreshes on 401 and before expiry.
 
-const REFRESH_KEY = 'chat.refreshToken';
+export const REFRESH_KEY = 'chat.refreshToken';
 
 export class ApiError extends Error {
   constructor(status, code, message) {
@@ -54,9 +54,15 @@ export class Api {
     if (refreshToken) await this.#fetch('POST', '/v1/auth/logout', { refreshToken }, false).catch(() => {});
   }
 
-  /** Exchanges the refresh token once, however many callers ask at the same time. */
+  /**
+   * Exchanges the refresh token once, however many callers ask at the same
+   * time. Tabs share the token, and presenting a used one revokes the login,
+   * so tabs take turns (Web Locks) and each reads the newest token in its turn.
+   */
   refresh() {
-    this.#refreshing ??= this.#doRefresh().finally(() => (this.#refreshing = null));
+    const exchange = () => this.#doRefresh();
+    this.#refreshing ??= (navigator.locks ? navigator.locks.request('chat.refresh', exchange) : exchange())
+      .finally(() => (this.#refreshing = null));
     return this.#refreshing;
   }
 

@@ -1,6 +1,7 @@
 // Wires the page together: session, socket frames, forms and rendering.
 
-import { Api, query } from './api.js';
+import { Api } from './api.js';
+import { bindControls } from './controls.js';
 import { applyEvent } from './events.js';
 import { Outbox } from './outbox.js';
 import { Rooms } from './rooms.js';
@@ -9,7 +10,6 @@ import { Store } from './state.js';
 import { TimelineSync } from './sync.js';
 import * as view from './view.js';
 
-const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOW_MS = 3000;
 const ROOM_LIST_POLL_MS = 5000;
 
@@ -99,107 +99,27 @@ function flush() {
 }
 
 function openRoom(roomId) {
-  rooms.open(roomId).catch(showError);
+  rooms.open(roomId).then(fillViewport).catch(showError);
   document.querySelector('[data-testid="composer-input"]').focus();
+}
+
+/** Loads older pages until the list can scroll, so scrolling up can load more. */
+async function fillViewport() {
+  const list = document.querySelector('[data-testid="message-list"]');
+  for (let i = 0; i < 5 && store.hasOlder.get(store.activeRoomId); i++) {
+    flush();
+    if (list.scrollHeight > list.clientHeight) return;
+    await rooms.loadOlder();
+  }
 }
 
 function showError(err) {
   console.error(err);
 }
 
-// ---- forms --------------------------------------------------------------
-const form = (id, handler) =>
-  document.getElementById(id).addEventListener('submit', (ev) => {
-    ev.preventDefault();
-    handler(new FormData(ev.target), ev.target, ev.submitter);
-  });
-
-form('auth-form', async (data, el, submitter) => {
-  const error = el.querySelector('[data-testid="auth-error"]');
-  error.textContent = '';
-  const [username, password, displayName] = ['username', 'password', 'displayName'].map((k) => String(data.get(k) ?? '').trim());
-  try {
-    const user = submitter?.value === 'register'
-      ? await api.register(username, password, displayName)
-      : await api.login(username, password);
-    await enter(user);
-  } catch (err) {
-    error.textContent = err.status === 401 ? 'Wrong username or password.' : err.status === 409 ? 'That username is taken.' : err.message;
-  }
-});
-
-form('new-room-form', (data, el) => {
-  const name = String(data.get('name')).trim();
-  if (name) rooms.create(name).then(() => el.reset(), showError);
-});
-
-form('add-member-form', (data, el) => {
-  const error = el.querySelector('[data-testid="add-member-error"]');
-  error.textContent = '';
-  rooms.addMember(String(data.get('username'))).then(() => el.reset(), (err) => (error.textContent = err.message));
-});
-
-const composer = document.querySelector('[data-testid="composer-input"]');
-let lastTypingSentAt = 0;
-form('composer', (data, el) => {
-  const body = String(data.get('body'));
-  if (!body.trim() || !store.activeRoomId) return;
-  outbox.send(store.activeRoomId, body);
-  el.reset();
-  lastTypingSentAt = 0;
-});
-composer.addEventListener('keydown', (ev) => {
-  if (ev.key === 'Enter' && !ev.shiftKey && !ev.isComposing) {
-    ev.preventDefault();
-    document.getElementById('composer').requestSubmit();
-  }
-});
-composer.addEventListener('input', () => {
-  if (!composer.value.trim() || Date.now() - lastTypingSentAt < TYPING_SEND_EVERY_MS) return;
-  if (socket.send({ type: 'typing', roomId: store.activeRoomId })) lastTypingSentAt = Date.now();
-});
-
-const messageList = document.querySelector('[data-testid="message-list"]');
-messageList.addEventListener('scroll', () => {
-  if (messageList.scrollTop < 80) rooms.loadOlder().catch(showError);
-});
-
-let searchSeq = 0;
-let searchTimer = null;
-const searchInput = document.querySelector('[data-testid="search-input"]');
-searchInput.addEventListener('input', () => {
-  clearTimeout(searchTimer);
-  searchTimer = setTimeout(search, 250);
-});
-form('search-form', () => search());
-async function search() {
-  const q = searchInput.value.trim();
-  const mine = ++searchSeq;
-  store.search = { q, hits: q ? null : [], error: null };
-  store.changed('search');
-  if (!q) return;
-  try {
-    const { hits } = await api.get(`/v1/search${query({ q, limit: 20 })}`);
-    if (mine === searchSeq) store.search = { q, hits, error: null };
-  } catch (err) {
-    if (mine === searchSeq) store.search = { q, hits: [], error: err.message };
-  }
-  store.changed('search');
-}
-
-document.querySelector('[data-testid="logout"]').addEventListener('click', async () => {
-  await api.logout();
-  location.hash = '';
-  location.reload();
-});
-
-document.addEventListener('visibilitychange', () => {
-  if (document.visibilityState !== 'visible') return;
-  rooms.markRead();
-  rooms.refresh().catch(() => {});
-});
-
 // ---- start --------------------------------------------------------------
+bindControls({ store, api, rooms, outbox, socket, enter, showError });
+
 async function enter(user) {
   store.me = user;
   store.users.set(user.id, user);

@@ -19,6 +19,7 @@ export class Rooms {
     const { rooms } = await this.api.get('/v1/rooms');
     this.store.setRooms(rooms, since);
     for (const room of rooms) this.#follow(room);
+    for (const room of rooms) if (room.type === 'direct' && !this.store.members.has(room.id)) this.#loadDirectMembers(room.id);
     for (const { roomId } of this.sync.subscriptions()) if (!this.store.rooms.has(roomId)) this.sync.forget(roomId);
     if (this.store.activeRoomId && !this.store.activeRoom) this.store.changed('room');
   }
@@ -98,6 +99,15 @@ export class Rooms {
     } finally {
       this.#loadingOlder = false;
     }
+  }
+
+  // A direct room is named after the other person, so its members are needed for the list.
+  #loadDirectMembers(roomId) {
+    this.store.members.set(roomId, new Map());
+    this.api.get(`/v1/rooms/${enc(roomId)}/members`).then(({ members }) => {
+      this.store.members.set(roomId, new Map(members.map((m) => [m.userId, m])));
+      this.store.changed('rooms', 'members');
+    }, () => this.store.members.delete(roomId));
   }
 
   async loadMembers(roomId) {
