@@ -3,7 +3,7 @@ import type { Config } from '@chat/shared/kernel/config';
 import { AccessTokens } from '@chat/shared/auth/access-token';
 import { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import { registerAuthentication } from '@chat/shared/http/authenticate';
-import { registerErrorHandling } from '@chat/shared/http/error-handler';
+import { frameworkErrorHandler, registerErrorHandling } from '@chat/shared/http/error-handler';
 import { registerOperations } from '@chat/shared/http/operations';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
 import { createMetrics, registerHttpMetrics } from '@chat/shared/metrics/metrics';
@@ -25,6 +25,8 @@ export async function buildMonolith(config: Config): Promise<{ app: FastifyInsta
     trustProxy: false,
     ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
     return503OnClosing: true,
+    frameworkErrors: frameworkErrorHandler,
+    routerOptions: { maxParamLength: 1000 },
   });
   const metrics = createMetrics('monolith');
   const infra = await openInfrastructure(config, metrics);

@@ -89,6 +89,10 @@ async function join(url: string, name: string): Promise<Person> {
   return { name, username, context, page };
 }
 
+function roomIdOf(p: Person): string {
+  return decodeURIComponent(new URL(p.page.url()).hash.slice(1));
+}
+
 async function send(p: Person, text: string) {
   await p.page.fill(sel('composer-input'), text);
   await p.page.press(sel('composer-input'), 'Enter');
@@ -112,12 +116,12 @@ t.test('two people chat in the browser', async (t) => {
   const alice = await join(url, 'Alice');
   const aliceJoinedAt = Date.now();
   const bob = await join(url, 'Bob');
-  const room = `Launch plans ${suffix}`;
+  const room = 'Launch plans'; // users are new each run, so the name cannot collide
 
   await t.test('alice creates a room and adds bob by username', async (t) => {
     await alice.page.fill(sel('new-room-name'), room);
     await alice.page.click(sel('new-room-create'));
-    await alice.page.waitForFunction(([s, name]) => document.querySelector(s!)?.textContent === name, [sel('room-title'), room]);
+    await until('the new room to open', () => alice.page.textContent(sel('room-title')), (title) => title === room);
     await alice.page.fill(sel('add-member-input'), bob.username);
     await alice.page.click(sel('add-member-submit'));
     const names = await until('bob in alice’s member list', () => alice.page.$$eval(sel('member'), (els) => els.map((e) => e.textContent)), (n) => n.length === 2);
@@ -140,7 +144,7 @@ t.test('two people chat in the browser', async (t) => {
     await sees(bob, 'Hello Bob, all good?');
     await alice.page.waitForSelector(`${sel('message')}[data-state="sent"] >> text=Hello Bob, all good?`);
     await bob.page.type(sel('composer-input'), 'typing…', { delay: 20 });
-    await alice.page.waitForFunction((s) => /Bob is typing/.test(document.querySelector(s)?.textContent ?? ''), sel('typing-indicator'));
+    await until('alice to see bob typing', () => alice.page.textContent(sel('typing-indicator')), (text) => /Bob is typing/.test(text ?? ''));
     await bob.page.fill(sel('composer-input'), '');
     await alice.page.waitForSelector(`${sel('member')}[data-online="true"] >> text=Bob`);
     t.pass('typing and presence shown');
@@ -180,13 +184,25 @@ t.test('two people chat in the browser', async (t) => {
       return alice.page.$$eval(sel('search-hit-body'), (els) => els.map((e) => e.textContent));
     }, (h) => h.length > 0);
     t.same(hits, ['서버가 죽었어요']);
+    // A second room with an unread message, so the screenshot shows the badge too.
+    await bob.page.fill(sel('new-room-name'), 'Random');
+    await bob.page.click(sel('new-room-create'));
+    await until('bob’s new room to open', () => bob.page.textContent(sel('room-title')), (title) => title === 'Random');
+    await bob.page.fill(sel('add-member-input'), alice.username);
+    await bob.page.click(sel('add-member-submit'));
+    await until('alice in bob’s new room', () => bob.page.$$(sel('member')).then((m) => m.length), (n) => n === 2);
+    await send(bob, 'Lunch at noon?');
+    await alice.page.waitForSelector(`${sel('room-item')}[data-room-name="Random"] ${sel('room-unread')}`);
+    t.equal(await alice.page.textContent(`${sel('room-item')}[data-room-name="Random"] ${sel('room-unread')}`), '1', 'alice sees the new room with one unread');
+    await bob.page.click(`${sel('room-item')}[data-room-name="${room}"]`);
+    await bob.page.waitForSelector(`${sel('message-list')}[data-room-id="${roomIdOf(alice)}"]`);
     mkdirSync(fileURLToPath(new URL('.', `file://${SCREENSHOT}`)), { recursive: true });
     await alice.page.screenshot({ path: SCREENSHOT });
   });
 
   const everything = ['Welcome, Bob!', 'Hi Alice 👋 <b>not bold</b>', 'Hello Bob, all good?',
     ...[1, 2, 3, 4, 5].map((i) => `While you were away #${i}`), 'Sent from the tunnel', '서버가 죽었어요'];
-  const roomId = decodeURIComponent(new URL(alice.page.url()).hash.slice(1));
+  const roomId = roomIdOf(alice);
   const { accessToken: aliceToken } = await http(url, 'POST', '/v1/auth/login', undefined, { username: alice.username, password: PASSWORD });
 
   await t.test('edits and deletes show up live, deleted as a tombstone', async (t) => {

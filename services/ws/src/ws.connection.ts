@@ -60,7 +60,8 @@ export class WsConnection {
 
   private closeSlow(): void {
     this.socket.close(CLOSE_SLOW, 'slow reader: resume with sinceSeq');
-    setTimeout(() => this.socket.terminate(), 10_000).unref();
+    // The close frame waits behind what is buffered; a client that never reads is cut off after a minute.
+    setTimeout(() => this.socket.terminate(), 60_000).unref();
   }
 
   private fail(code: number, errorCode: string, message: string): void {

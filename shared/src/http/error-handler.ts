@@ -1,4 +1,4 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, RateLimitedError } from '../kernel/errors';
 
 interface ValidationIssue {
@@ -15,6 +15,17 @@ function describeValidation(context: string, issues: ValidationIssue[]): { messa
   if (first.params?.missingProperty) path.push(first.params.missingProperty);
   const field = path.join('.') || context;
   return { field, message: `${field} ${first.message ?? 'is invalid'}` };
+}
+
+/**
+ * Errors the router raises before any route runs: an over-long or badly
+ * encoded path segment names nothing the caller can see, so it is a 404.
+ */
+export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const notFound = error.code === 'FST_ERR_MAX_PARAM_LENGTH' || error.code === 'FST_ERR_BAD_URL';
+  void reply
+    .status(notFound ? 404 : 400)
+    .send({ error: { code: notFound ? 'NOT_FOUND' : 'VALIDATION_FAILED', message: notFound ? 'not found' : 'bad request' } });
 }
 
 /** The one place typed errors become the contract's error body; 5xx bodies never leak internals. */
