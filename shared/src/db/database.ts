@@ -29,6 +29,9 @@ async function ensureMysqlDatabase(url: URL): Promise<void> {
   const pool = createPromisePool({ uri: admin.toString(), connectionLimit: 1 });
   try {
     await pool.query(`CREATE DATABASE IF NOT EXISTS \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_bin`);
+  } catch {
+    // A user without CREATE rights on an existing database (compose's MYSQL_USER) is fine;
+    // if the database is really missing, the first query says so.
   } finally {
     await pool.end();
   }
