@@ -81,6 +81,10 @@ async function join(url: string, name: string): Promise<Person> {
   const username = `${name.toLowerCase()}_${suffix}`;
   await page.goto('/');
   await page.fill(sel('auth-username'), username);
+  await page.fill(sel('auth-password'), 'not the password');
+  await page.click(sel('auth-login'));
+  await until(`${name} to be told the login failed`, () => page.textContent(sel('auth-error')), (text) => Boolean(text));
+  await page.fill(sel('auth-username'), username);
   await page.fill(sel('auth-password'), PASSWORD);
   await page.fill(sel('auth-display-name'), name);
   await page.click(sel('auth-register'));
@@ -115,6 +119,7 @@ t.test('two people chat in the browser', async (t) => {
   });
   const alice = await join(url, 'Alice');
   const aliceJoinedAt = Date.now();
+  let aliceSockets = 1; // sockets alice's page opened: one, plus one after the server restart
   const bob = await join(url, 'Bob');
   const room = 'Launch plans'; // users are new each run, so the name cannot collide
 
@@ -122,6 +127,9 @@ t.test('two people chat in the browser', async (t) => {
     await alice.page.fill(sel('new-room-name'), room);
     await alice.page.click(sel('new-room-create'));
     await until('the new room to open', () => alice.page.textContent(sel('room-title')), (title) => title === room);
+    await alice.page.fill(sel('add-member-input'), `nobody_${suffix}`);
+    await alice.page.click(sel('add-member-submit'));
+    await until('an error for an unknown username', () => alice.page.textContent(sel('add-member-error')), (text) => /No user named/.test(text ?? ''));
     await alice.page.fill(sel('add-member-input'), bob.username);
     await alice.page.click(sel('add-member-submit'));
     const names = await until('bob in alice’s member list', () => alice.page.$$eval(sel('member'), (els) => els.map((e) => e.textContent)), (n) => n.length === 2);
@@ -235,11 +243,28 @@ t.test('two people chat in the browser', async (t) => {
     t.same(await bodies(bob.page), [...everything, ...backlog], 'the whole history, in order, exactly once');
   });
 
+  await t.test('a server restart loses nothing: sockets reconnect and pending sends go through', { skip: server ? false : 'the server is not ours to restart' }, async (t) => {
+    await server!.stop();
+    await alice.page.waitForSelector(`${sel('connection-status')}:not([data-status="ready"])`);
+    await send(alice, 'Sent while the server was down');
+    await alice.page.waitForSelector(`${sel('message')}[data-state="pending"]`);
+    await server!.start(60_000);
+    await alice.page.waitForSelector(`${sel('connection-status')}[data-status="ready"]`, { timeout: 20_000 });
+    await bob.page.waitForSelector(`${sel('connection-status')}[data-status="ready"]`, { timeout: 20_000 });
+    await sees(bob, 'Sent while the server was down');
+    await send(bob, 'Back again');
+    await sees(alice, 'Back again');
+    const final = await bodies(bob.page);
+    t.equal(final.filter((b) => b === 'Sent while the server was down').length, 1, 'delivered exactly once');
+    t.equal(final.length, new Set(final).size, 'no message is shown twice');
+    aliceSockets = 2;
+  });
+
   await t.test('access tokens are refreshed before they expire, without dropping the socket', async (t) => {
     const past = aliceJoinedAt + (ACCESS_TTL_S + 3) * 1000 - Date.now();
     if (past > 0) await new Promise((r) => setTimeout(r, past));
     await send(bob, 'Still there?');
     await sees(alice, 'Still there?');
-    t.equal(await alice.page.getAttribute(sel('connection-status'), 'data-connects'), '1', 'alice’s first socket is still the one in use');
+    t.equal(await alice.page.getAttribute(sel('connection-status'), 'data-connects'), String(aliceSockets), 'a token refresh never cost alice her socket');
   });
 });
