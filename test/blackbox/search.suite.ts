@@ -51,7 +51,7 @@ export function searchSuite(t: Test, ctx: Ctx): void {
 
   t.test('only rooms the caller is a member of now; roomId not mine is 404', async (t) => {
     const [s, b] = await a.users(2);
-    const mine = await a.group(s!, [b!.user.id]);
+    const mine = await a.group(b!, [s!.user.id]);
     const theirs = await a.group(b!);
     const tag = word();
     await a.post(b!, mine.id, `${tag} shared`);

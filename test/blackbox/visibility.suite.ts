@@ -71,7 +71,7 @@ export function visibilitySuite(t: Test, ctx: Ctx): void {
       t.equal(rr.status, fr.status, `${r.method} ${r.path.replace(/[0-9a-f-]{36}/g, ':id')}: same status`);
       t.equal(rr.body?.error?.code, fr.body?.error?.code, 'same code');
     }
-    await expectAll404(t, a, stranger!, roomRoutes('not-even-an-id', 'nor-this', 'x', 'y'), 'malformed ids');
+    await expectAll404(t, a, stranger!, roomRoutes('not-even-an-id', 'nor-this', 'x', stranger!.user.id), 'malformed ids');
   });
 
   t.test('a member who left gets 404 everywhere', async (t) => {

@@ -45,9 +45,10 @@ export function wsLimitsSuite(t: Test, ctx: Ctx): void {
       if (sent % 250 === 0 && !(await online()).includes(b!.user.id)) break;
     }
     t.comment(`flooded ${sent} messages (${Math.round((sent * body.length * 2) / 1e6)} MB) at a paused reader`);
+    const resumed = Date.now();
     socket.resume();
     const closed = await slow.waitClosed(30_000);
-    t.equal(closed.code, 1013, 'closed with 1013');
+    t.equal(closed.code, 1013, `closed with 1013 (${closed.code} ${closed.reason}, ${Date.now() - resumed} ms after resuming)`);
     const seen = slow.received.filter((f) => f.type === 'event').map((f) => f.seq as number);
     t.ok(isGapless(seen, sub.lastSeq + 1, sub.lastSeq + seen.length), `what arrived before the close is in order: ${describeSeqs(seen)}`);
     const resumeFrom = seen.at(-1) ?? sub.lastSeq;
@@ -82,8 +83,8 @@ export function wsLimitsSuite(t: Test, ctx: Ctx): void {
     });
   });
 
-  t.test('with ACCESS_TOKEN_TTL_SECONDS=3', async (t) => {
-    const own = await ownServer(t, ctx, { ACCESS_TOKEN_TTL_SECONDS: '3' });
+  t.test('with ACCESS_TOKEN_TTL_SECONDS=4', async (t) => {
+    const own = await ownServer(t, ctx, { ACCESS_TOKEN_TTL_SECONDS: '4' });
 
     t.test('the socket is closed with 4401 when its access token expires', async (t) => {
       const s = await own.api.register();
@@ -99,10 +100,13 @@ export function wsLimitsSuite(t: Test, ctx: Ctx): void {
       const s = await own.api.register();
       const c = await rawWs(t, own, { token: s.accessToken });
       await c.next((f) => f.type === 'ready');
-      await sleep(1500);
+      // exp has whole seconds: the first token expires at most 4 s after ready; the fresh one more than 5 s after.
+      const started = Date.now();
+      await sleep(2000);
       const fresh = (await own.api.refresh(s.refreshToken)).body.accessToken as string;
+      t.type(fresh, 'string', 'refreshed');
       c.auth(fresh);
-      await sleep(2500); // past the first token's expiry
+      await sleep(4400 - (Date.now() - started)); // past the first token's expiry
       t.ok(c.isOpen, 'open after the first token expired');
       t.match(await c.ping(), { type: 'pong' });
       t.equal((await c.waitClosed(8000)).code, 4401, 'then closed when the fresh one expires');
