@@ -69,10 +69,15 @@ async function runSuite(sut: SystemUnderTest, prefix: string, pids: number[], se
 
 async function ours(target: Target, env: Record<string, string>): Promise<void> {
   const server = new ServerProcess({ target, env: { RATE_LIMIT_ENABLED: 'false', LOG_LEVEL: 'warn', ...env }, ...(v.entry ? { entry: v.entry } : {}) });
-  await server.start(60_000);
+  try {
+    await server.start(60_000);
+  } catch (err) {
+    log(`${target} server did not start: ${(err as Error).message.slice(0, 2000)}`);
+    return;
+  }
   const port = await server.port;
-  // The harness does not expose the child pid; the listener on our port is it.
-  const pid = pidListeningOn(port);
+  // Newer harnesses expose the child pid; otherwise the listener on our port is it.
+  const pid = ('pid' in server && typeof server.pid === 'number' ? server.pid : undefined) ?? pidListeningOn(port);
   const serverPin = pid ? pin(pid, '0') : 'unknown pid';
   try {
     await runSuite(chatTarget(await server.baseUrl), target === 'embedded' ? 'embedded' : 'mysql', pid ? [pid] : [], serverPin);
