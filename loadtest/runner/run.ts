@@ -13,10 +13,10 @@ export interface MeasureOptions {
 }
 
 export const DEFAULTS: Record<ScenarioConfig['scenario'], ScenarioConfig> = {
-  rooms: { scenario: 'rooms', rooms: 100, members: 10, rate: 2000, durationS: 20, via: 'ws', sendersPerRoom: 10, sockets: 0, users: 0, connectRate: 500 },
-  'big-room': { scenario: 'big-room', rooms: 1, members: 1000, rate: 50, durationS: 20, via: 'ws', sendersPerRoom: 10, sockets: 0, users: 0, connectRate: 500 },
-  idle: { scenario: 'idle', rooms: 0, members: 0, rate: 0, durationS: 5, via: 'ws', sendersPerRoom: 0, sockets: 15000, users: 500, connectRate: 1000 },
-  'write-path': { scenario: 'write-path', rooms: 1000, members: 2, rate: 10000, durationS: 20, via: 'ws', sendersPerRoom: 1, sockets: 0, users: 200, connectRate: 500 },
+  rooms: { scenario: 'rooms', rooms: 100, members: 10, rate: 2000, durationS: 20, via: 'ws', sendersPerRoom: 10, sockets: 0, users: 100, connectRate: 500 },
+  'big-room': { scenario: 'big-room', rooms: 1, members: 1000, rate: 40, durationS: 20, via: 'ws', sendersPerRoom: 10, sockets: 0, users: 100, connectRate: 500 },
+  idle: { scenario: 'idle', rooms: 0, members: 0, rate: 0, durationS: 5, via: 'ws', sendersPerRoom: 0, sockets: 15000, users: 100, connectRate: 1000 },
+  'write-path': { scenario: 'write-path', rooms: 1000, members: 2, rate: 10000, durationS: 20, via: 'ws', sendersPerRoom: 1, sockets: 0, users: 100, connectRate: 500 },
 };
 
 export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: MeasureOptions): Promise<RunResult> {

@@ -182,12 +182,18 @@ export async function runScenario(
 
   if (cfg.scenario === 'rooms' || cfg.scenario === 'big-room') {
     const nRooms = cfg.scenario === 'big-room' ? 1 : cfg.rooms;
-    const all = await users(sut, nRooms * cfg.members);
+    const slots = nRooms * cfg.members;
+    // Registration hashes a password (scrypt, ~0.4 s of CPU): a pool of users fills the
+    // member slots round-robin. Members of one room stay distinct while members <= pool.
+    const pool = await users(sut, Math.min(slots, cfg.users > 0 ? cfg.users : slots));
+    const all = Array.from({ length: slots }, (_, k) => pool[k % pool.length]!);
     const roomIds: string[] = [];
     for (let r = 0; r < nRooms; r++) {
-      const members = all.slice(r * cfg.members, (r + 1) * cfg.members);
+      const members = [...new Set(all.slice(r * cfg.members, (r + 1) * cfg.members))];
       roomIds.push(await sut.createRoom(members[0]!, members.slice(1), `load ${cfg.scenario} ${r}`));
     }
+    if (pool.length < cfg.members) notes.push(`${cfg.members} subscribed sockets per room come from ${pool.length} distinct members (${Math.ceil(cfg.members / pool.length)} sockets each)`);
+    else if (pool.length < slots) notes.push(`${slots} member slots are filled by ${pool.length} users round-robin (each user is in ${Math.ceil(slots / pool.length)} rooms, one socket per membership)`);
     log(`${nRooms} rooms × ${cfg.members} members created; connecting ${all.length} sockets`);
     conns = await connectAll(sut, all, cfg.connectRate, stats);
     roomOf = (i) => roomIds[i % nRooms]!;
