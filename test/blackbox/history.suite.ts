@@ -95,6 +95,8 @@ export function historySuite(t: Test, ctx: Ctx): void {
     t.match(await a.listed(s!, room.id), { lastReadSeq: m1.seq, unreadCount: 2 });
     await a.read(s!, room.id, own.seq);
     t.match(await a.listed(s!, room.id), { lastReadSeq: m1.seq, unreadCount: 2 }, 'never moves back');
+    await a.edit(b!, room.id, m3.id, 'three, edited');
+    t.match(await a.listed(s!, room.id), { lastReadSeq: m1.seq, unreadCount: 2 }, 'an edit is not a new unread message');
     await a.remove(b!, room.id, m2.id);
     t.match(await a.listed(s!, room.id), { unreadCount: 1 }, 'a deleted message is not unread');
     await a.read(s!, room.id, 1_000_000);

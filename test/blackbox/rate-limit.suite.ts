@@ -33,6 +33,11 @@ export function rateLimitSuite(t: Test, ctx: Ctx): void {
       t.ok(Number.isInteger(after) && after >= 1 && after <= 60, `Retry-After is whole seconds (${limited.headers.get('retry-after')})`);
       await sleep(after * 1000 + 200);
       t.equal((await a.login(http.user.username)).status, 200, 'served again after Retry-After');
+      const spoofed = await Promise.all(Array.from({ length: 12 }, (_, i) => a.req('POST', '/v1/auth/login', {
+        body: { username: uname(), password: 'wrong password' }, headers: { 'x-forwarded-for': `10.0.0.${i + 1}`, 'x-real-ip': `10.0.1.${i + 1}` },
+      })));
+      t.ok(spoofed.some((r) => r.status === 429), `a client's own X-Forwarded-For does not escape the limit: ${spoofed.map((r) => r.status).join(',')}`);
+      await sleep(Math.max(...spoofed.map(retryAfter).filter(Number.isFinite), 1) * 1000 + 200);
       const reg = await a.req('POST', '/v1/auth/register', { body: { username: uname(), password: 'whatever-password' } });
       t.ok([201, 429].includes(reg.status), 'register is an auth call too');
     });

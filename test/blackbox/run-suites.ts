@@ -17,6 +17,7 @@ import { validationSuite } from './validation.suite';
 import { visibilitySuite } from './visibility.suite';
 import { wsAuthSuite } from './ws-auth.suite';
 import { wsLimitsSuite } from './ws-limits.suite';
+import { wsEventsSuite } from './ws-events.suite';
 import { wsSuite } from './ws.suite';
 
 /** Every suite, in the order API.md reads. `BLACKBOX_SUITES=auth,ws` runs a subset. */
@@ -33,6 +34,7 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
   ['search', searchSuite],
   ['ws-auth', wsAuthSuite],
   ['ws', wsSuite],
+  ['ws-events', wsEventsSuite],
   ['ws-limits', wsLimitsSuite],
   ['validation', validationSuite],
   ['rate-limit', rateLimitSuite],

@@ -84,6 +84,16 @@ export function searchSuite(t: Test, ctx: Ctx): void {
     t.same(bodies(old), [], 'old body no longer matches');
   });
 
+  t.test("a deleted room's messages never match", async (t) => {
+    const [s, b] = await a.users(2);
+    const room = await a.group(s!, [b!.user.id]);
+    const tag = word();
+    await a.post(b!, room.id, `${tag} in a doomed room`);
+    await find(b!, { q: tag }, (r) => bodies(r).length === 1);
+    await a.ok(204, 'DELETE', `/v1/rooms/${room.id}`, { token: s!.accessToken });
+    for (const u of [s!, b!]) t.same(bodies(await find(u, { q: tag }, (r) => bodies(r).length === 0)), [], `no hits for ${u.user.username}`);
+  });
+
   t.test('limit 1..50 (default 20), newest first', async (t) => {
     const s = await a.register();
     const room = await a.group(s);
