@@ -47,6 +47,19 @@ names=()
 for n in "$@"; do names+=("$(normalise "$n")"); done
 [ "${#names[@]}" -gt 0 ] || names=("${ALL_SERVICES[@]}")
 
+lock_services() {
+  # Serialise concurrent up/down runs (e.g. two npm scripts at once).
+  mkdir -p "$SERVICES_DIR"
+  if command -v flock >/dev/null 2>&1; then
+    exec 9>"$SERVICES_DIR/.lock"
+    flock -w 600 9 || die "could not lock $SERVICES_DIR/.lock"
+  fi
+}
+
+case "$cmd" in
+  up|down) lock_services ;;
+esac
+
 case "$cmd" in
   up)
     mkdir -p "$SERVICES_DIR"
@@ -61,11 +74,12 @@ case "$cmd" in
     for ((i = ${#names[@]} - 1; i >= 0; i--)); do "${names[$i]}_down"; done
     ;;
   status)
-    printf '%-14s %-8s %-8s %-8s %s\n' NAME STATE PID PORT DIR >&2
+    # Human-readable, on stdout (only `up` reserves stdout for exports).
+    printf '%-14s %-8s %-8s %-8s %s\n' NAME STATE PID PORT DIR
     for n in "${names[@]}"; do
       if pid="$(svc_pid "$n")"; then state=running; else state=stopped; pid=-; fi
       printf '%-14s %-8s %-8s %-8s %s\n' "$n" "$state" "$pid" "$(svc_saved_port "$n" || echo -)" \
-        "$(svc_dir "$n")" >&2
+        "$(svc_dir "$n")"
     done
     ;;
   *) usage ;;

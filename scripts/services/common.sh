@@ -40,7 +40,21 @@ svc_pid() {
   [ -s "$f" ] || return 1
   local pid; pid="$(tr -dc 0-9 < "$f")"
   [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null || return 1
+  # Guard against a stale pid file whose pid now belongs to something else.
+  if [ -r "/proc/$pid/cmdline" ]; then
+    tr '\0' ' ' <"/proc/$pid/cmdline" | grep -Eq "$(svc_cmd_pattern "$1")" || return 1
+  fi
   printf '%s' "$pid"
+}
+
+svc_cmd_pattern() {
+  case "$1" in
+    mysql) echo 'mariadbd|mysqld' ;;
+    redis) echo 'redis-server' ;;
+    kafka) echo 'kafka\.Kafka' ;;
+    elasticsearch) echo 'org\.elasticsearch\.' ;;
+    *) echo . ;;
+  esac
 }
 
 svc_running() { svc_pid "$1" >/dev/null; }
@@ -112,7 +126,7 @@ stop_pid() {
 # stdout+stderr to a log file, prints the pid.
 spawn_detached() {
   local logfile="$1"; shift
-  setsid "$@" </dev/null >>"$logfile" 2>&1 &
+  setsid "$@" </dev/null >>"$logfile" 2>&1 9>&- &
   printf '%s' "$!"
 }
 

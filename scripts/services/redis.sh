@@ -24,7 +24,7 @@ redis_up() {
   # Dev/test instance: no persistence (tests flush freely), loopback only.
   redis-server --port "$port" --bind 127.0.0.1 --protected-mode yes \
     --dir "$dir/data" --daemonize yes --pidfile "$dir/run/pid" \
-    --logfile "$dir/log/redis.log" --save '' --appendonly no \
+    --logfile "$dir/log/redis.log" --save "" --appendonly no 9>&- \
     || die "redis-server failed to start"
   echo "$port" >"$(svc_port_file redis)"
   wait_until 30 "redis PING" redis_ping "$port" || { tail -n 20 "$dir/log/redis.log" >&2; die "redis did not start"; }
