@@ -44,11 +44,11 @@ const log = (m: string): void => console.error(`[bench] ${m}`);
 function suite(): { label: string; cfg: ScenarioConfig }[] {
   const s: { label: string; cfg: ScenarioConfig }[] = [];
   if (only.has('rooms')) {
-    s.push({ label: 'rooms-100x10-2000', cfg: { ...DEFAULTS.rooms, rate: 2000, durationS: dur(20) } });
-    s.push({ label: 'rooms-100x10-5000', cfg: { ...DEFAULTS.rooms, rate: 5000, durationS: dur(15) } });
+    s.push({ label: 'rooms-100x10-2000', cfg: { ...DEFAULTS.rooms, rate: 2000, durationS: dur(15) } });
+    s.push({ label: 'rooms-100x10-5000', cfg: { ...DEFAULTS.rooms, rate: 5000, durationS: dur(10) } });
   }
-  if (only.has('big-room')) s.push({ label: 'big-room-1000-40', cfg: { ...DEFAULTS['big-room'], rate: 40, durationS: dur(15) } });
-  if (only.has('write-path')) s.push({ label: 'write-path-1000x2-10000', cfg: { ...DEFAULTS['write-path'], rate: 10000, durationS: dur(15) } });
+  if (only.has('big-room')) s.push({ label: 'big-room-1000-40', cfg: { ...DEFAULTS['big-room'], rate: 40, durationS: dur(10) } });
+  if (only.has('write-path')) s.push({ label: 'write-path-1000x2-10000', cfg: { ...DEFAULTS['write-path'], rate: 10000, durationS: dur(10) } });
   if (only.has('idle')) s.push({ label: 'idle-15000', cfg: { ...DEFAULTS.idle, sockets: short ? 3000 : 15000, durationS: 3 } });
   return s;
 }

@@ -32,6 +32,7 @@ export interface RunResult {
   readonly server: { pids: number[]; cpuSeconds?: number; cpuPct?: number; rssMaxMb?: number; heap?: ScenarioOutcome['heap'] };
   readonly generator: { cpuPctAvg: number; cpuPctMax: number; lagP99MaxMs: number; limited: boolean; warnings: string[] };
   readonly deliveriesPerServerCpuSecond?: number;
+  readonly machine: { loadavgBefore: string; loadavgAfter: string; quietAfterS: number };
   readonly notes: string[];
   readonly timeline: Sample[];
 }
@@ -46,6 +47,7 @@ export function buildResult(a: {
   pids: number[];
   pinning: { server: string; generator: string };
   startedAt: Date;
+  machine: RunResult['machine'];
 }): RunResult {
   const { out, cfg, samples, totals } = a;
   const s = out.stats;
@@ -99,6 +101,7 @@ export function buildResult(a: {
     },
     generator: { cpuPctAvg: round(cpuPctAvg), cpuPctMax: round(cpuPctMax), lagP99MaxMs: round(lagP99MaxMs), limited: warnings.length > 0, warnings },
     ...(serverCpuSeconds && s.delivered ? { deliveriesPerServerCpuSecond: round(s.delivered / serverCpuSeconds) } : {}),
+    machine: a.machine,
     notes: out.notes,
     timeline: samples,
   };
@@ -126,6 +129,7 @@ export function resultMarkdown(r: RunResult): string {
     ['deliveries per server CPU-second', r.deliveriesPerServerCpuSecond !== undefined ? String(r.deliveriesPerServerCpuSecond) : '–'],
     ['generator', `CPU avg ${r.generator.cpuPctAvg}% max ${r.generator.cpuPctMax}%, loop lag p99 max ${r.generator.lagP99MaxMs} ms, scheduler lag p99 ${r.latencyMs.schedulerLag.p99} ms`],
   ];
+  rows.push(['machine load avg before / after', `${r.machine.loadavgBefore} / ${r.machine.loadavgAfter} (2 cores; other processes share them)`]);
   if (r.server.heap) {
     const h = r.server.heap;
     rows.push(['server heap used before → after', `${(h.beforeBytes / 1048576).toFixed(1)} → ${(h.afterBytes / 1048576).toFixed(1)} MB = ${(h.perSocketBytes / 1024).toFixed(2)} KB per socket`]);

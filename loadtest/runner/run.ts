@@ -1,5 +1,7 @@
 // Runs one scenario against one system with monitoring, and writes its report.
+import { readFileSync } from 'node:fs';
 import { Monitor } from './monitor';
+import { readProc } from './proc';
 import { buildResult, resultMarkdown, writeResult, type RunResult } from './report';
 import { runScenario, type ScenarioConfig } from './scenarios';
 import { LoadStats } from './stats';
@@ -21,12 +23,16 @@ export const DEFAULTS: Record<ScenarioConfig['scenario'], ScenarioConfig> = {
 
 export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: MeasureOptions): Promise<RunResult> {
   const startedAt = new Date();
+  const loadBefore = loadavg();
   let monitor: Monitor | undefined;
   const out = await runScenario(sut, cfg, () => {
     monitor = new Monitor(statsRef.current, o.serverPids);
     monitor.start();
   }, statsRef);
   const totals = monitor ? monitor.stop() : { seconds: 0, serverCpuSeconds: undefined, genCpuSeconds: 0 };
+  const loadAfter = loadavg();
+  // Let a backlog finish before the next scenario measures anything.
+  const quietS = await waitQuiet(o.serverPids, 120);
   const result = buildResult({
     label: o.label,
     target: sut.name,
@@ -37,6 +43,7 @@ export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: Meas
     pids: [...o.serverPids],
     pinning: o.pinning,
     startedAt,
+    machine: { loadavgBefore: loadBefore, loadavgAfter: loadAfter, quietAfterS: quietS },
   });
   if (o.outDir) {
     const base = writeResult(o.outDir, result);
@@ -48,3 +55,27 @@ export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: Meas
 
 /** The scenario creates its stats; the monitor needs them before load starts. */
 const statsRef: { current: LoadStats } = { current: new LoadStats() };
+
+function loadavg(): string {
+  try {
+    return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Waits until the server processes use under 10% of a core for 2 s in a row; returns the seconds waited. */
+async function waitQuiet(pids: readonly number[], maxS: number): Promise<number> {
+  if (pids.length === 0) return 0;
+  const cpu = (): number => pids.reduce((sum, p) => sum + (readProc(p)?.cpuSeconds ?? 0), 0);
+  const start = Date.now();
+  let calm = 0;
+  let last = cpu();
+  while ((Date.now() - start) / 1000 < maxS && calm < 2) {
+    await new Promise((r) => setTimeout(r, 1000));
+    const now = cpu();
+    calm = now - last < 0.1 ? calm + 1 : 0;
+    last = now;
+  }
+  return Math.round((Date.now() - start) / 1000);
+}

@@ -106,9 +106,16 @@ async function openLoop(stats: LoadStats, rate: number, durationS: number, roomO
   stats.intended = new Float64Array(total);
   const t0 = performance.now() + 20;
   const origin = performance.timeOrigin;
+  // An overloaded server must not be left with minutes of queued work for the next
+  // scenario: stop offering load once 2 s worth of messages are unanswered.
+  const backlogCap = Math.max(1000, rate * 2);
   let i = 0;
   while (i < total) {
     const now = performance.now();
+    if (stats.sent - stats.acked - stats.errorCount() > backlogCap) {
+      stats.abortedAtS = (now - t0) / 1000;
+      break;
+    }
     const due = Math.min(total, Math.floor(((now - t0) * rate) / 1000) + 1);
     for (; i < due; i++) {
       const intended = t0 + (i * 1000) / rate;
@@ -270,6 +277,7 @@ export async function runScenario(
     await drain(stats, expectedPerMsg, 10_000);
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
+  if (stats.abortedAtS !== undefined) notes.push(`overloaded: sending stopped after ${stats.abortedAtS.toFixed(1)} s, when ${Math.max(1000, cfg.rate * 2)} messages were waiting for their ack`);
   for (const c of checks) stats.lost += c.tailLoss();
   if (persistCheck) persisted = await persistCheck();
   stats.closing = true;

@@ -11,6 +11,8 @@ export class LoadStats {
   duplicated = 0;
   lost = 0;
   closes = 0;
+  /** Seconds into the load when the open loop gave up because the backlog grew past its cap. */
+  abortedAtS: number | undefined = undefined;
   /** Set before the runner closes its own sockets, so those closes are not errors. */
   closing = false;
   readonly errors = new Map<string, number>();

@@ -17,7 +17,7 @@ export function summaryMarkdown(results: readonly RunResult[], started: Date): s
     const d = r.latencyMs.deliver;
     const errs = Object.values(r.counts.errors).reduce((a, b) => a + b, 0);
     lines.push(
-      `| [${r.label}](${r.startedAt.slice(0, 10)}-${r.label}.md) | ${f(r.rates.sentPerS, 0)} / ${f(r.rates.ackedPerS, 0)}${r.rates.persistedPerS !== undefined ? ` (persisted ${f(r.rates.persistedPerS, 0)})` : ''} | ${f(r.rates.deliveredPerS, 0)} | ${d.count ? `${f(d.p50, 2)} / ${f(d.p99, 2)} / ${f(d.max, 0)}` : '–'} | ${r.latencyMs.ack.count ? f(r.latencyMs.ack.p99, 2) : '–'} | ${r.counts.lost} / ${r.counts.duplicated} | ${errs} | ${f(r.server.cpuPct, 0)} | ${f(r.server.rssMaxMb, 0)} | ${f(r.deliveriesPerServerCpuSecond, 0)} | ${r.server.heap ? f(r.server.heap.perSocketBytes / 1024, 2) : '–'} | ${r.generator.limited ? 'gen!' : 'ok'} |`,
+      `| [${r.label}](${r.startedAt.slice(0, 10)}-${r.label}.md)${r.counts.sent > 0 && r.notes.some((n) => n.startsWith('overloaded')) ? ' (overloaded, stopped early)' : ''} | ${f(r.rates.sentPerS, 0)} / ${f(r.rates.ackedPerS, 0)}${r.rates.persistedPerS !== undefined ? ` (persisted ${f(r.rates.persistedPerS, 0)})` : ''} | ${f(r.rates.deliveredPerS, 0)} | ${d.count ? `${f(d.p50, 2)} / ${f(d.p99, 2)} / ${f(d.max, 0)}` : '–'} | ${r.latencyMs.ack.count ? f(r.latencyMs.ack.p99, 2) : '–'} | ${r.counts.lost} / ${r.counts.duplicated} | ${errs} | ${f(r.server.cpuPct, 0)} | ${f(r.server.rssMaxMb, 0)} | ${f(r.deliveriesPerServerCpuSecond, 0)} | ${r.server.heap ? f(r.server.heap.perSocketBytes / 1024, 2) : '–'} | ${r.generator.limited ? 'gen!' : 'ok'} |`,
     );
   }
   const ratios: string[] = [];
