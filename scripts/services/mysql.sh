@@ -68,7 +68,7 @@ mysql_up() {
     --log-error="$dir/log/error.log" \
     --port="$port" --bind-address=127.0.0.1 --skip-name-resolve \
     --character-set-server=utf8mb4 --collation-server=utf8mb4_unicode_ci \
-    --innodb-buffer-pool-size=128M --innodb-flush-log-at-trx-commit=2 \
+    --innodb-buffer-pool-size=128M \
     --max-connections=500)"
   echo "$pid" >"$dir/run/pid"
   echo "$port" >"$(svc_port_file mysql)"

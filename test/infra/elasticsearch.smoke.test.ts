@@ -13,53 +13,54 @@ import type { estypes } from '@elastic/elasticsearch';
 const url = process.env.ELASTICSEARCH_URL;
 
 // ---- the n-gram scheme of ADR 0004 (reference implementation) ------------
-/** NFKC + lowercase, split into words of letters/digits (code points, not UTF-16 units). */
-function words(text: string): string[][] {
-  return text
-    .normalize('NFKC')
-    .toLowerCase()
-    .split(/[^\p{L}\p{N}]+/u)
-    .filter((w) => w.length > 0)
-    .map((w) => Array.from(w));
+// Same semantics as Phase 1 (ADR 0002): the query, NFC + lower-cased, must be a
+// substring of the NFC + lower-cased body. Whitespace is kept as a placeholder
+// character so bigrams that span a space survive the `whitespace` analyzer.
+const SPACE = '\uE000';
+
+/** NFC + lowercase, as code points, whitespace mapped to SPACE. */
+function normalise(text: string): string[] {
+  return Array.from(text.normalize('NFC').toLowerCase(), (c) => (/\s/u.test(c) ? SPACE : c));
 }
 
-/** Index-time fields derived from the message body. */
+function bigrams(chars: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i]! + chars[i + 1]!);
+  return out;
+}
+
+/** Index-time fields derived from the message body (empty strings once deleted). */
 function bodyGrams(body: string): { bodyBigrams: string; bodyUnigrams: string } {
-  const bigrams: string[] = [];
-  const unigrams = new Set<string>();
-  for (const w of words(body)) {
-    for (const c of w) unigrams.add(c);
-    for (let i = 0; i + 1 < w.length; i++) bigrams.push(w[i]! + w[i + 1]!);
-  }
-  return { bodyBigrams: bigrams.join(' '), bodyUnigrams: [...unigrams].join(' ') };
+  const chars = normalise(body);
+  const unigrams = new Set(chars.filter((c) => c !== SPACE));
+  return { bodyBigrams: bigrams(chars).join(' '), bodyUnigrams: [...unigrams].join(' ') };
 }
 
-/** Query: every query word must occur as a substring of some word of the body. */
+/** "q is a substring of the body": consecutive bigrams = match_phrase; 1 char = unigram term. */
 function substringQuery(q: string): estypes.QueryDslQueryContainer {
-  const ws = words(q);
-  if (ws.length === 0) return { match_none: {} };
+  const chars = normalise(q.trim());
+  if (chars.length === 0) return { match_none: {} };
+  const must: estypes.QueryDslQueryContainer =
+    chars.length === 1
+      ? { term: { bodyUnigrams: chars[0]! } }
+      : { match_phrase: { bodyBigrams: bigrams(chars).join(' ') } };
   return {
     bool: {
       filter: [{ term: { deleted: false } }],
-      must: ws.map((w): estypes.QueryDslQueryContainer => {
-        if (w.length === 1) return { term: { bodyUnigrams: w[0]! } };
-        const grams: string[] = [];
-        for (let i = 0; i + 1 < w.length; i++) grams.push(w[i]! + w[i + 1]!);
-        return { match_phrase: { bodyBigrams: grams.join(' ') } };
-      }),
-      // Whole-word matches rank higher.
-      should: [{ match: { body: { query: q, operator: 'and' } } }],
+      must: [must],
+      should: [{ match: { body: { query: q, operator: 'and' } } }], // whole words rank higher
     },
   };
 }
 
 t.test('bodyGrams (pure)', async (t) => {
   t.same(bodyGrams('서버가 죽었어요!'), {
-    bodyBigrams: '서버 버가 죽었 었어 어요',
-    bodyUnigrams: '서 버 가 죽 었 어 요',
+    bodyBigrams: `서버 버가 가${SPACE} ${SPACE}죽 죽었 었어 어요 요!`,
+    bodyUnigrams: '서 버 가 죽 었 어 요 !',
   });
   t.same(bodyGrams('Hello'), { bodyBigrams: 'he el ll lo', bodyUnigrams: 'h e l o' });
-  t.same(words('  ...  '), []);
+  t.same(bodyGrams('가'), { bodyBigrams: '', bodyUnigrams: '가' });
+  t.same(substringQuery('   '), { match_none: {} });
 });
 
 t.test('elasticsearch smoke', { skip: url ? false : 'ELASTICSEARCH_URL not set', timeout: 60_000 }, async (t) => {
@@ -118,9 +119,12 @@ t.test('elasticsearch smoke', { skip: url ? false : 'ELASTICSEARCH_URL not set',
   t.same(await search('서'), ['m1', 'm2'], 'one-character 서 finds the two 서버 messages');
   t.same(await search('채팅서버'), ['m2'], 'whole word');
   t.same(await search('팅서'), ['m2'], 'infix inside a word');
-  t.same(await search('버가 죽'), ['m1'], 'several words must all match');
-  t.same(await search('서버 없음'), [], 'all words required');
+  t.same(await search('버가 죽'), ['m1'], 'substring spanning a space');
+  t.same(await search('서버 죽'), [], 'not a substring: no match (same as Phase 1 LIKE)');
+  t.same(await search('o w'), ['m3'], 'Latin across a space');
+  t.same(await search('HELLO WORLD'), ['m3'], 'case-insensitive');
   t.same(await search('글'), ['m4'], 'one-character word');
+  t.same(await search('없음'), [], 'absent text');
 
   await es.update({ index, id: 'm1', doc: { deleted: true }, refresh: true });
   t.same(await search('서버'), ['m2'], 'deleted messages are not found');
