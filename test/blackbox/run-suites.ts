@@ -8,6 +8,7 @@ import { historySuite } from './history.suite';
 import { membersSuite } from './members.suite';
 import { messagesSuite } from './messages.suite';
 import { operationsSuite } from './operations.suite';
+import { racesSuite } from './races.suite';
 import { rateLimitSuite } from './rate-limit.suite';
 import { roomsSuite } from './rooms.suite';
 import { searchSuite } from './search.suite';
@@ -39,6 +40,7 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
   ['validation', validationSuite],
   ['rate-limit', rateLimitSuite],
   ['concurrency', concurrencySuite],
+  ['races', racesSuite],
   ['crash', crashSuite],
 ];
 

@@ -47,6 +47,10 @@ export function searchSuite(t: Test, ctx: Ctx): void {
     t.equal(bodies(await find(s, { q: 'cafe\u0301', roomId: room.id }, (r) => bodies(r).length === 1)).length, 1, 'NFD query finds NFC text');
     t.equal(bodies(await find(s, { q: 'CAFÉ', roomId: room.id }, (r) => bodies(r).length === 1)).length, 1, 'upper-case accented');
     t.equal(bodies(await find(s, { q: '한글 한', roomId: room.id }, (r) => bodies(r).length === 1)).length, 1, 'NFC query finds text sent in NFD');
+    t.same(bodies(await a.search(s, { q: `${tag} cafe`, roomId: room.id })), [], 'no accent folding: cafe does not find café');
+    await a.post(s, room.id, `${tag} Straße ÄRGER`);
+    t.equal(bodies(await find(s, { q: 'ärger', roomId: room.id }, (r) => bodies(r).length === 1)).length, 1, 'non-ASCII lower-casing');
+    t.same(bodies(await a.search(s, { q: 'strasse', roomId: room.id })), [], 'ß is not folded to ss');
   });
 
   t.test('only rooms the caller is a member of now; roomId not mine is 404', async (t) => {
