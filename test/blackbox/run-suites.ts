@@ -10,6 +10,7 @@ import { messagesSuite } from './messages.suite';
 import { operationsSuite } from './operations.suite';
 import { racesSuite } from './races.suite';
 import { rateLimitSuite } from './rate-limit.suite';
+import { readinessSuite } from './readiness.suite';
 import { roomsSuite } from './rooms.suite';
 import { searchSuite } from './search.suite';
 import { timelineSuite } from './timeline.suite';
@@ -42,13 +43,17 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
   ['concurrency', concurrencySuite],
   ['races', racesSuite],
   ['crash', crashSuite],
+  ['readiness', readinessSuite],
 ];
 
 /** Starts `server`, runs the selected suites against it, stops it at the end. */
 export function runBlackbox(root: Test, server: ServerProcess): void {
   const timeout = 45 * 60_000;
   root.setTimeout(timeout);
-  const only = process.env.BLACKBOX_SUITES?.split(',').map((s) => s.trim()).filter(Boolean);
+  const listed = (process.env.BLACKBOX_SUITES ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  const only = listed.length > 0 ? listed : undefined;
+  const unknown = listed.filter((n) => !SUITES.some(([name]) => name === n));
+  if (unknown.length > 0) root.fail(`BLACKBOX_SUITES names unknown suites: ${unknown.join(', ')}`);
   root.test(`black box, target ${server.options.target}`, { timeout }, async (t) => {
     t.teardown(() => server.stop());
     try {
