@@ -62,8 +62,19 @@ esac
 
 case "$cmd" in
   up)
-    mkdir -p "$SERVICES_DIR"
-    for n in "${names[@]}"; do "${n}_up"; done
+    mkdir -p "$SERVICES_DIR" "$STURDY_CACHE_DIR"
+    # 1) installs and downloads one at a time (apt/dpkg and the Maven local
+    #    repository do not like concurrent writers);
+    for n in "${names[@]}"; do svc_running "$n" || "${n}_prepare"; done
+    # 2) start and wait for readiness in parallel (JVM start-ups overlap).
+    declare -A jobs=()
+    for n in "${names[@]}"; do
+      ( "${n}_up" ) &
+      jobs[$n]=$!
+    done
+    failed=()
+    for n in "${names[@]}"; do wait "${jobs[$n]}" || failed+=("$n"); done
+    [ "${#failed[@]}" -eq 0 ] || die "failed to start: ${failed[*]} (logs: $SERVICES_DIR/<name>/log)"
     for n in "${names[@]}"; do "${n}_env"; done
     ;;
   env)

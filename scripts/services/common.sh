@@ -79,7 +79,11 @@ pick_port() {
       if port_in_use $((port + i)); then ok=0; break; fi
     done
     if [ "$ok" = 1 ]; then printf '%s' "$port"; return 0; fi
-    log "port $port (or one of the next $((count - 1))) is taken by something else, trying $((port + count))"
+    if [ "$count" -gt 1 ]; then
+      log "port $port..$((port + count - 1)) is (partly) taken by something else, trying $((port + count))"
+    else
+      log "port $port is taken by something else, trying $((port + 1))"
+    fi
     port=$((port + count)); tries=$((tries + 1))
   done
   die "no free port found near $1"

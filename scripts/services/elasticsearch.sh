@@ -22,12 +22,17 @@ es_zip() {
 es_fetch() {
   [ -s "$(es_zip)" ] && return 0
   need_maven
+  local t0; t0="$(now_s)"
   log "elasticsearch: downloading integ-test-zip ${ELASTICSEARCH_VERSION} from Maven Central"
   (cd "$STURDY_CACHE_DIR" && mvn_quiet "$MAVEN_DEPENDENCY_PLUGIN:get" -Dtransitive=false \
     -Dartifact="org.elasticsearch.distribution.integ-test-zip:elasticsearch:${ELASTICSEARCH_VERSION}:zip") \
     || die "elasticsearch: download failed"
   [ -s "$(es_zip)" ] || die "elasticsearch: $(es_zip) missing after download"
+  log "elasticsearch: downloaded $(du -sh "$(es_zip)" | cut -f1) in $(elapsed "$t0")"
 }
+
+# Install/download only (run sequentially before the parallel start).
+elasticsearch_prepare() { need_java; es_fetch; }
 
 es_java_home() {
   if [ -n "${ES_JAVA_HOME:-}" ]; then printf '%s' "$ES_JAVA_HOME"; return; fi

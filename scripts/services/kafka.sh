@@ -12,6 +12,7 @@ kafka_fetch() {
   [ -f "$cache/.complete" ] && return 0
   need_java
   need_maven
+  local t0; t0="$(now_s)"
   log "kafka: resolving org.apache.kafka:kafka_${KAFKA_SCALA_VERSION}:${KAFKA_VERSION} from Maven Central into $cache"
   rm -rf "$cache"
   mkdir -p "$cache"
@@ -43,7 +44,11 @@ EOF
     || die "kafka: maven resolution failed"
   mv "$cache/lib.tmp" "$cache/lib"
   touch "$cache/.complete"
+  log "kafka: downloaded $(du -sh "$cache/lib" | cut -f1) of jars in $(elapsed "$t0")"
 }
+
+# Install/download only (run sequentially before the parallel start).
+kafka_prepare() { need_java; kafka_fetch; }
 
 kafka_java() {
   # kafka_java <main-class> <args...> (foreground, short-lived tools)

@@ -26,6 +26,9 @@ mysql_ensure_installed() {
   fi
 }
 
+# Install/download only (run sequentially before the parallel start).
+mysql_prepare() { mysql_ensure_installed; }
+
 mysql_socket() { printf '%s/run/mysqld.sock' "$(svc_dir mysql)"; }
 
 mysql_sql() {

@@ -8,6 +8,9 @@ redis_ensure_installed() {
     || apt_install redis-server redis-tools
 }
 
+# Install/download only (run sequentially before the parallel start).
+redis_prepare() { redis_ensure_installed; }
+
 redis_ping() { [ "$(redis-cli -h 127.0.0.1 -p "$1" PING 2>/dev/null)" = PONG ]; }
 
 redis_up() {
