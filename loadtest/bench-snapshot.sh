@@ -19,6 +19,10 @@ for pkg in "$ROOT"/node_modules/@chat/*; do
   target="$(readlink "$pkg")"
   ln -s "$target" "$SNAP/node_modules/@chat/$(basename "$pkg")"
 done
+# Backing services belong to the main checkout (its .services/ state), not the snapshot.
+if [ -z "${DATABASE_URL:-}" ] && [ -z "${NO_MYSQL:-}" ]; then
+  eval "$(cd "$ROOT" && bash scripts/services.sh up mysql redis)" || echo "[bench-snapshot] services.sh up failed; MariaDB run skipped" >&2
+fi
 echo "[bench-snapshot] $(git -C "$ROOT" rev-parse --short "$REV") in $SNAP" >&2
 (cd "$SNAP" && node --import tsx loadtest/bench.ts "$@")
 mkdir -p "$ROOT/loadtest/results"

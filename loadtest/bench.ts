@@ -56,13 +56,14 @@ function suite(): { label: string; cfg: ScenarioConfig }[] {
 const generatorPin = pin(process.pid, '1');
 const results: RunResult[] = [];
 
-async function runSuite(sut: SystemUnderTest, prefix: string, pids: number[], serverPin: string, which = suite()): Promise<void> {
+async function runSuite(sut: SystemUnderTest, prefix: string, pids: number[], serverPin: string, which = suite(), logs?: () => string): Promise<void> {
   for (const { label, cfg } of which) {
     log(`${prefix}-${label}`);
     try {
       results.push(await measure(sut, cfg, { label: `${prefix}-${label}`, serverPids: pids, pinning: { server: serverPin, generator: generatorPin }, outDir: OUT }));
     } catch (err) {
       log(`${prefix}-${label} failed: ${(err as Error).stack ?? err}`);
+      if (logs) log(`server output (tail):\n${logs().slice(-3000)}`);
     }
   }
 }
@@ -80,7 +81,7 @@ async function ours(target: Target, env: Record<string, string>): Promise<void> 
   const pid = ('pid' in server && typeof server.pid === 'number' ? server.pid : undefined) ?? pidListeningOn(port);
   const serverPin = pid ? pin(pid, '0') : 'unknown pid';
   try {
-    await runSuite(chatTarget(await server.baseUrl), target === 'embedded' ? 'embedded' : 'mysql', pid ? [pid] : [], serverPin);
+    await runSuite(chatTarget(await server.baseUrl), target === 'embedded' ? 'embedded' : 'mysql', pid ? [pid] : [], serverPin, suite(), () => server.logs());
   } finally {
     await server.stop();
   }
