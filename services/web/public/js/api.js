@@ -15,12 +15,20 @@ export class Api {
   #accessToken = null;
   #refreshing = null;
   #refreshTimer = null;
+  #refreshDueAt = 0;
   /** Called with the new access token after each refresh (the socket re-auths). */
   onToken = () => {};
   /** Called when the session is gone for good (refresh refused). */
   onSignedOut = () => {};
 
   get accessToken() {
+    return this.#accessToken;
+  }
+
+  /** The access token, refreshed first if its refresh is overdue (it failed while the server was away). */
+  async freshToken() {
+    if (this.#accessToken && Date.now() < this.#refreshDueAt) return this.#accessToken;
+    await this.refresh().catch(() => {});
     return this.#accessToken;
   }
 
@@ -96,8 +104,18 @@ export class Api {
     // Refresh a minute early (or at 80 % of short lifetimes) so neither HTTP
     // nor the socket ever carries an expired token.
     const lifeMs = Math.max(5, Number(expiresIn) || 900) * 1000;
-    const inMs = Math.max(lifeMs * 0.8, lifeMs - 60_000);
-    this.#refreshTimer = setTimeout(() => this.refresh().catch(() => {}), inMs);
+    this.#scheduleRefresh(Math.max(lifeMs * 0.8, lifeMs - 60_000));
+  }
+
+  #scheduleRefresh(inMs) {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshDueAt = Date.now() + inMs;
+    this.#refreshTimer = setTimeout(() => {
+      this.refresh().catch((err) => {
+        // Unreachable server or network: try again soon. A 401 has already signed us out.
+        if (!(err instanceof ApiError && err.status === 401)) this.#scheduleRefresh(2000);
+      });
+    }, inMs);
   }
 
   #clear() {

@@ -20,11 +20,15 @@ const sync = new TimelineSync(api, {
   onEvent: (event) => applyEvent(store, event, { onMessage, onRoomGone: (id) => rooms.gone(id), onMemberJoined }),
 });
 const socket = new ChatSocket({
-  token: () => api.accessToken,
+  token: () => api.freshToken(),
   onReady,
   onFrame,
   onStatus: (status) => ((store.connection = status), store.changed('connection')),
-  onUnauthorized: () => api.refresh().catch(() => {}),
+  onUnauthorized: () => {
+    store.authDrops++;
+    store.changed('connection');
+    return api.refresh().catch(() => {});
+  },
 });
 const rooms = new Rooms(store, api, sync, socket);
 const outbox = new Outbox(store, api, socket);

@@ -13,10 +13,12 @@ export class ChatSocket {
   #pingTimer = null;
   #lastFrameAt = 0;
   #stopped = true;
+  #connecting = false;
+  #lateToken = null;
   status = 'offline'; // offline | connecting | ready
 
   /**
-   * @param {{ token: () => string | null, onReady: () => void,
+   * @param {{ token: () => Promise<string | null>, onReady: () => void,
    *           onFrame: (frame: any) => void, onStatus: (status: string) => void,
    *           onUnauthorized: () => Promise<unknown> }} hooks
    */
@@ -46,19 +48,28 @@ export class ChatSocket {
 
   /** Presents a fresh access token so the server does not close us at expiry. */
   reauth(token) {
-    if (token && this.#ws?.readyState === WebSocket.OPEN) this.#ws.send(JSON.stringify({ type: 'auth', token }));
+    if (!token || this.#ws?.readyState !== WebSocket.OPEN) return;
+    if (this.status === 'ready') this.#ws.send(JSON.stringify({ type: 'auth', token }));
+    else this.#lateToken = token; // mid-handshake: present it once ready
   }
 
-  #connect() {
-    if (this.#stopped || this.#ws) return;
+  async #connect() {
+    if (this.#stopped || this.#ws || this.#connecting) return;
     if (!navigator.onLine) return this.#setStatus('offline'); // the 'online' event brings us back
-    const token = this.hooks.token();
-    if (!token) return this.#scheduleReconnect();
+    this.#connecting = true;
+    this.#setStatus('connecting');
+    let token;
+    try {
+      token = await this.hooks.token();
+    } finally {
+      this.#connecting = false;
+    }
+    if (this.#stopped || this.#ws) return;
+    if (!token || !navigator.onLine) return this.#onUnreachable();
     const url = `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/v1/ws`;
     const ws = new WebSocket(url);
     this.#ws = ws;
-    this.#setStatus('connecting');
-    ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token: this.hooks.token() ?? token }));
+    ws.onopen = () => ws.send(JSON.stringify({ type: 'auth', token }));
     ws.onmessage = (msg) => this.#onMessage(ws, msg);
     ws.onclose = (ev) => this.#onClosed(ws, ev.code);
     ws.onerror = () => ws.close();
@@ -77,6 +88,8 @@ export class ChatSocket {
       if (this.status === 'ready') return; // answer to a re-auth
       this.#attempt = 0;
       this.#setStatus('ready');
+      if (this.#lateToken) this.reauth(this.#lateToken);
+      this.#lateToken = null;
       this.#startPings(ws);
       this.hooks.onReady();
       return;
@@ -105,6 +118,11 @@ export class ChatSocket {
     } catch {
       /* already closed */
     }
+  }
+
+  #onUnreachable() {
+    this.#setStatus('offline');
+    this.#scheduleReconnect();
   }
 
   #reconnectNow() {

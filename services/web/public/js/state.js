@@ -4,7 +4,8 @@
 export class Store extends EventTarget {
   me = null;
   connection = 'offline';
-  connects = 0; // sockets that reached ready: a token refresh must not add one
+  connects = 0; // sockets that reached ready
+  authDrops = 0; // sockets the server closed for an expired or refused token (4401)
   rooms = new Map(); // roomId -> room + {lastReadSeq, unreadCount}
   roomOrder = []; // roomIds, newest activity first
   activeRoomId = null;

@@ -17,6 +17,7 @@ export function renderConnection(store) {
   const dot = $('connection-status');
   dot.dataset.status = store.connection;
   dot.dataset.connects = String(store.connects);
+  dot.dataset.authDrops = String(store.authDrops);
   dot.title = store.connection === 'ready' ? 'connected' : store.connection;
 }
 
@@ -33,6 +34,8 @@ export function renderRooms(store, onOpen) {
       unread > 0 && el('span', { class: 'badge', testid: 'room-unread', text: unread > 99 ? '99+' : unread })));
   });
   replaceChildren($('room-list'), items.length ? items : el('li', { class: 'muted empty', text: 'No rooms yet' }));
+  const total = [...store.rooms.values()].reduce((n, r) => n + (r.id === store.activeRoomId ? 0 : r.unreadCount || 0), 0);
+  document.title = total ? `(${total}) Chat` : 'Chat';
 }
 
 export function renderRoomHeader(store) {
