@@ -6,7 +6,7 @@
 //   tsx loadtest/bench.ts [--only rooms,big-room,idle,write-path] [--targets embedded,mysql,anchors]
 //                         [--entry services/gateway/src/main.ts]   (Phase 3: the entry point to start)
 //                         [--base-url http://127.0.0.1:8080 --server-pids 1,2,3]  (Phase 3: already running)
-//                         [--short]
+//                         [--short] [--users 100]
 // The server is pinned to core 0 and this generator to core 1 (taskset), when there are 2+ cores.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -32,6 +32,8 @@ const { values: v } = parseArgs({
     'base-url': { type: 'string' },
     'server-pids': { type: 'string' },
     short: { type: 'boolean', default: false },
+    /** Size of the registered user pool (registration is slow: scrypt). */
+    users: { type: 'string', default: '100' },
   },
 });
 const only = new Set(v.only!.split(','));
@@ -43,13 +45,14 @@ const log = (m: string): void => console.error(`[bench] ${m}`);
 /** The standard suite, each entry labelled for the results file. */
 function suite(): { label: string; cfg: ScenarioConfig }[] {
   const s: { label: string; cfg: ScenarioConfig }[] = [];
+  const users = Number(v.users);
   if (only.has('rooms')) {
-    s.push({ label: 'rooms-100x10-2000', cfg: { ...DEFAULTS.rooms, rate: 2000, durationS: dur(15) } });
-    s.push({ label: 'rooms-100x10-5000', cfg: { ...DEFAULTS.rooms, rate: 5000, durationS: dur(10) } });
+    s.push({ label: 'rooms-100x10-2000', cfg: { ...DEFAULTS.rooms, rate: 2000, durationS: dur(15), users } });
+    s.push({ label: 'rooms-100x10-5000', cfg: { ...DEFAULTS.rooms, rate: 5000, durationS: dur(10), users } });
   }
-  if (only.has('big-room')) s.push({ label: 'big-room-1000-40', cfg: { ...DEFAULTS['big-room'], rate: 40, durationS: dur(10) } });
-  if (only.has('write-path')) s.push({ label: 'write-path-1000x2-10000', cfg: { ...DEFAULTS['write-path'], rate: 10000, durationS: dur(10) } });
-  if (only.has('idle')) s.push({ label: 'idle-15000', cfg: { ...DEFAULTS.idle, sockets: short ? 3000 : 15000, durationS: 3 } });
+  if (only.has('big-room')) s.push({ label: 'big-room-1000-40', cfg: { ...DEFAULTS['big-room'], rate: 40, durationS: dur(10), users } });
+  if (only.has('write-path')) s.push({ label: 'write-path-1000x2-10000', cfg: { ...DEFAULTS['write-path'], rate: 10000, durationS: dur(10), users } });
+  if (only.has('idle')) s.push({ label: 'idle-15000', cfg: { ...DEFAULTS.idle, sockets: short ? 3000 : 15000, durationS: 3, users } });
   return s;
 }
 

@@ -1,6 +1,7 @@
 // Top self-time functions (and packages) of a V8 .cpuprofile, as Markdown.
 //   tsx loadtest/profile/summarize-cpuprofile.ts <file.cpuprofile> [top=25]
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 
 interface ProfileNode {
   id: number;
@@ -62,7 +63,7 @@ export function summarise(profile: CpuProfile, top = 25): string {
   ].join('\n');
 }
 
-if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) {
+if (process.argv[1] && resolve(process.argv[1]) === import.meta.filename) {
   const file = process.argv[2];
   if (!file) throw new Error('usage: summarize-cpuprofile.ts <file.cpuprofile> [top]');
   console.log(summarise(JSON.parse(readFileSync(file, 'utf8')) as CpuProfile, Number(process.argv[3] ?? 25)));
