@@ -4,7 +4,7 @@ import { queryInt } from '@chat/shared/http/request-parsing';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
-import { clientMsgId, messageBody } from './message-input';
+import { clientMsgId, messageBody } from '@chat/shared/domain/message-input';
 
 export interface MessagesRoutesDeps {
   commands: RoomCommands;

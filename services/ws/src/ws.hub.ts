@@ -10,14 +10,12 @@ import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import type { ClientFrame } from './ws.frames';
 import type { WsConnection } from './ws.connection';
-import type { ReadAfter } from './room-subscription';
 
 export interface WsHubDeps {
   bus: EventBus;
   tokens: AccessTokens;
   commands: RoomCommands;
   queries: RoomQueries;
-  readAfter: ReadAfter;
   presence: Presence;
   limiter: RateLimiter;
   messageRule: BucketRule;
@@ -47,7 +45,7 @@ export class WsHub {
   get tokens() { return this.d.tokens; }
   get log() { return this.d.log; }
   get metrics() { return this.d.metrics; }
-  get readAfter() { return this.d.readAfter; }
+  readonly readAfter = (roomId: string, after: number, limit: number) => this.d.queries.eventsAfter(roomId, after, limit);
   get size() { return this.connections.size; }
 
   async start(): Promise<void> {
@@ -157,6 +155,12 @@ export class WsHub {
       const { roomId, userId } = e.payload as { roomId: string; userId: string };
       const text = JSON.stringify({ type: 'typing', roomId, userId });
       for (const c of this.byRoom.get(roomId) ?? []) if (c.userId !== userId) c.sendText(text);
+      return;
+    }
+    if (e.type === 'notification.created') {
+      const { userId, notification } = e.payload as { userId: string; notification: object };
+      const text = JSON.stringify({ type: 'notification', notification });
+      for (const c of this.connections) if (c.userId === userId) c.sendText(text);
       return;
     }
     if (e.type === 'presence.changed') {

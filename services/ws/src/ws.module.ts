@@ -1,11 +1,41 @@
 import type { FastifyInstance } from 'fastify';
-import { WsHub, type WsHubDeps } from './ws.hub';
+import type { AccessTokens } from '@chat/shared/auth/access-token';
+import { clientMsgId, messageBody } from '@chat/shared/domain/message-input';
+import type { EventBus } from '@chat/shared/events/event-bus';
+import type { Config } from '@chat/shared/kernel/config';
+import { newId } from '@chat/shared/kernel/ids';
+import type { Metrics } from '@chat/shared/metrics/metrics';
+import type { Presence } from '@chat/shared/ports/presence';
+import type { RoomCommands } from '@chat/shared/ports/room-commands';
+import type { RoomQueries } from '@chat/shared/ports/room-queries';
+import type { RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
+import { rateRules } from '@chat/shared/rate-limit/rules';
+import { WsHub } from './ws.hub';
 import { registerWebSocket } from './ws.plugin';
 
+export interface WsGatewayDeps {
+  config: Config;
+  bus: EventBus;
+  tokens: AccessTokens;
+  commands: RoomCommands;
+  queries: RoomQueries;
+  presence: Presence;
+  limiter: RateLimiter;
+  metrics: Metrics;
+}
+
 /** The WebSocket gateway: sockets on /v1/ws, fed by stored timeline events from the bus. */
-export async function registerWsGateway(app: FastifyInstance, deps: WsHubDeps, allowedOrigins: string[]): Promise<WsHub> {
-  const hub = new WsHub(deps);
+export async function registerWsGateway(app: FastifyInstance, d: WsGatewayDeps): Promise<WsHub> {
+  const hub = new WsHub({
+    ...d,
+    ...rateRules(d.config),
+    validateSend: (f) => ({ clientMsgId: clientMsgId(f.clientMsgId), body: messageBody(f.body) }),
+    config: d.config.ws,
+    instanceId: newId(),
+    metrics: { framesIn: d.metrics.wsFramesIn, framesOut: d.metrics.wsFramesOut, delivered: d.metrics.wsDelivered },
+    log: app.log,
+  });
   await hub.start();
-  await registerWebSocket(app, hub, allowedOrigins);
+  await registerWebSocket(app, hub, d.config.ws.allowedOrigins);
   return hub;
 }

@@ -5,6 +5,7 @@ import { Kysely, Migrator, MysqlDialect, SqliteDialect, type Migration } from 'k
 import { createPool } from 'mysql2';
 import { createPool as createPromisePool } from 'mysql2/promise';
 import * as initial from './migrations/2026-11-25-001-initial';
+import * as notifications from './migrations/2026-11-25-002-notifications';
 import type { Database } from './schema';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -19,6 +20,7 @@ export interface Db {
 
 const MIGRATIONS: Record<string, { up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = {
   '2026-11-25-001-initial': initial,
+  '2026-11-25-002-notifications': notifications,
 };
 
 async function ensureMysqlDatabase(url: URL): Promise<void> {

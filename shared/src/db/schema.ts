@@ -75,6 +75,22 @@ export interface OutboxTable {
   created_at: number;
 }
 
+export interface NotificationUsernamesTable {
+  username: string;
+  user_id: string;
+}
+
+export interface NotificationsTable {
+  id: string;
+  user_id: string;
+  kind: 'mention';
+  room_id: string;
+  message_id: string;
+  actor_id: string;
+  seq: number;
+  created_at: number;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -83,4 +99,6 @@ export interface Database {
   room_events: RoomEventsTable;
   messages: MessagesTable;
   outbox: OutboxTable;
+  notification_usernames: NotificationUsernamesTable;
+  notifications: NotificationsTable;
 }

@@ -8,6 +8,11 @@ export interface SubscribeOptions {
   /** Topics (see topicOf) this subscription reads. */
   readonly topics: readonly string[];
   readonly handler: EventHandler;
+  /**
+   * A new group starts at the newest event instead of the oldest (for
+   * per-instance groups that catch up from the store, like the WS gateway).
+   */
+  readonly fromLatest?: boolean;
   /** Attempts before an event goes to the dead-letter sink (default 5). */
   readonly maxAttempts?: number;
 }

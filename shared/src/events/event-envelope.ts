@@ -28,6 +28,7 @@ export const TOPIC_OF_TYPE: Record<string, string> = {
   auth: 'user',
   typing: 'signal',
   presence: 'signal',
+  notification: 'signal',
 };
 
 export function topicOf(type: string): string {

@@ -237,6 +237,12 @@ export class KafkaEventBus implements EventBus {
     return this.started;
   }
 
+  /** Readiness: the cluster answers a metadata request. */
+  async ping(): Promise<void> {
+    await this.start();
+    await this.admin.describeCluster();
+  }
+
   /** The prefixed topic name of an event family topic. */
   topicName(topic: string): string {
     return this.prefix + topic;
@@ -282,7 +288,8 @@ export class KafkaEventBus implements EventBus {
     await this.ensureTopics(topics);
     const t = this.tuning;
     const consumer = this.kafka.consumer({
-      groupId: options.group,
+      // Groups share the topic prefix, so deployments on one broker never split each other's partitions.
+      groupId: this.prefix + options.group,
       sessionTimeout: t.sessionTimeout,
       rebalanceTimeout: t.rebalanceTimeout,
       heartbeatInterval: t.heartbeatInterval,
@@ -319,7 +326,7 @@ export class KafkaEventBus implements EventBus {
     try {
       await consumer.connect();
       // New groups start at the beginning; existing groups resume after their committed offsets.
-      await consumer.subscribe({ topics: [...topics], fromBeginning: true });
+      await consumer.subscribe({ topics: [...topics], fromBeginning: !options.fromLatest });
       await consumer.run({
         autoCommit: false,
         eachBatchAutoResolve: false,
@@ -372,7 +379,7 @@ export class KafkaEventBus implements EventBus {
       names = subscribed.length > 0 ? [...new Set(subscribed)] : undefined;
     }
     const committed = await retrying(() =>
-      this.admin.fetchOffsets(names ? { groupId: group, topics: names } : { groupId: group }),
+      this.admin.fetchOffsets(names ? { groupId: this.prefix + group, topics: names } : { groupId: this.prefix + group }),
     );
     let lag = 0;
     for (const { topic, partitions } of committed) {

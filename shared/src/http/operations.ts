@@ -1,9 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 
 /** /healthz: the process runs. /readyz: every dependency answers. */
-export function registerOperations(app: FastifyInstance, checks: Record<string, () => Promise<void>>): void {
+export function registerOperations(app: FastifyInstance, getChecks: () => Record<string, () => Promise<void>>): void {
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: { public: true } }, async (_request, reply) => {
+    const checks = getChecks();
     const failing: string[] = [];
     await Promise.all(
       Object.entries(checks).map(async ([name, check]) => {

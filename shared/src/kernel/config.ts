@@ -13,6 +13,8 @@ export interface Config {
   readonly databaseUrl: string;
   readonly redisUrl: string | undefined;
   readonly kafkaBrokers: string[] | undefined;
+  /** Prefix of every topic and consumer group (several deployments on one broker). */
+  readonly kafkaTopicPrefix: string;
   readonly elasticsearchUrl: string | undefined;
   readonly logLevel: string;
   readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
@@ -90,6 +92,12 @@ function jwtSecret(env: Env, dataDir: string): string {
   return secret;
 }
 
+function kafkaTopicPrefix(env: Env): string {
+  const raw = env.KAFKA_TOPIC_PREFIX?.trim() ?? '';
+  if (!/^[A-Za-z0-9._-]{0,100}$/.test(raw)) throw new ConfigError('KAFKA_TOPIC_PREFIX', 'may hold only letters, digits, ".", "_" and "-"');
+  return raw;
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -110,6 +118,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: databaseUrl(env, dataDir),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     kafkaBrokers: brokers ? brokers.split(',').map((b) => b.trim()) : undefined,
+    kafkaTopicPrefix: kafkaTopicPrefix(env),
     elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
     logLevel,
     jwt: {
@@ -117,7 +126,7 @@ export function loadConfig(env: Env = process.env): Config {
       issuer: env.JWT_ISSUER?.trim() || 'sturdy-chat',
       audience: env.JWT_AUDIENCE?.trim() || 'sturdy-chat-api',
       accessTtlSeconds: int(env, 'ACCESS_TOKEN_TTL_SECONDS', 900, 1, 86_400),
-      refreshTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 60, 365 * 86_400),
+      refreshTtlSeconds: int(env, 'REFRESH_TOKEN_TTL_SECONDS', 30 * 86_400, 1, 365 * 86_400),
     },
     rateLimit: {
       enabled: bool(env, 'RATE_LIMIT_ENABLED', true),

@@ -22,6 +22,8 @@ export interface RoomQueries {
   members(roomId: string, userId: string): Promise<MemberView[]>;
   messages(roomId: string, userId: string, cursor: { before?: number; after?: number; limit: number }): Promise<Page<MessageView>>;
   events(roomId: string, userId: string, after: number, limit: number): Promise<Page<TimelineEvent>>;
+  /** The stored timeline after `after`, with no membership check: for trusted callers that checked already (WS replay). */
+  eventsAfter(roomId: string, after: number, limit: number): Promise<Page<TimelineEvent>>;
   /** Moves the reader's marker forward, clamped to lastSeq. */
   markRead(roomId: string, userId: string, seq: number): Promise<void>;
   /** Members of every room the user is in (for presence fan-out). */

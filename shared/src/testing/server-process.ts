@@ -14,6 +14,8 @@ export interface ServerOptions {
   readonly env?: Record<string, string>;
   /** Entry point relative to the repo root; the monolith by default. */
   readonly entry?: string;
+  /** A fixed port instead of a free one. */
+  readonly port?: number;
 }
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -65,7 +67,7 @@ export class ServerProcess {
       ...(options.target === 'mysql' && process.env.REDIS_URL ? { REDIS_URL: process.env.REDIS_URL } : {}),
       ...options.env,
     };
-    this.port = freePort();
+    this.port = options.port ? Promise.resolve(options.port) : freePort();
   }
 
   get baseUrl(): Promise<string> {
@@ -80,6 +82,8 @@ export class ServerProcess {
   async start(timeoutMs = 30_000): Promise<this> {
     const port = await this.port;
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, PORT: String(port) };
+    // A service reads <SERVICE>_PORT before PORT; only PORT is ours to set here.
+    for (const k of Object.keys(env)) if (/_PORT$/.test(k) && k !== 'PORT' && !(k in this.env)) delete env[k];
     if (this.options.target === 'embedded') delete env.REDIS_URL;
     const entry = this.options.entry ?? 'services/monolith/src/main.ts';
     this.child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -102,6 +106,11 @@ export class ServerProcess {
   /** The last lines the server printed (for failure messages). */
   logs(): string {
     return this.output;
+  }
+
+  /** The process id while it runs (for CPU/RSS sampling). */
+  get pid(): number | undefined {
+    return this.child?.pid;
   }
 
   /** kill -9: no drain, no flush. */

@@ -1,0 +1,42 @@
+import { OutboxRelay } from '@chat/shared/events/outbox-relay';
+import { createServiceApp } from '@chat/shared/http/service-app';
+import { newId, systemClock } from '@chat/shared/kernel/ids';
+import type { RoomCommands } from '@chat/shared/ports/room-commands';
+import type { RoomQueries } from '@chat/shared/ports/room-queries';
+import { rateRules } from '@chat/shared/rate-limit/rules';
+import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
+import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
+import { runService } from '@chat/shared/runtime/run-service';
+import { registerApi } from './api.module';
+
+/**
+ * Phase 3 api service, the edge: auth and users (its own tables), rooms and
+ * members as commands to the message service's room writer. MESSAGE_URL
+ * names the message service.
+ */
+await runService(async (config) => {
+  const messageUrl = process.env.MESSAGE_URL;
+  if (!messageUrl) {
+    console.error('invalid configuration: MESSAGE_URL is required for the api service');
+    process.exit(78);
+  }
+  let checks: Record<string, () => Promise<void>> = {};
+  const { app, metrics, tokens } = createServiceApp(config, 'api', () => checks);
+  const infra = await openInfrastructure(config, metrics, 'api');
+  checks = { ...infra.checks, message: async () => void (await fetch(`${messageUrl}/healthz`, { signal: AbortSignal.timeout(1500) }).then((r) => { if (!r.ok) throw new Error(); })) };
+  const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log);
+  const token = internalToken(config.jwt.secret);
+  const commands = rpcClient<RoomCommands>(messageUrl, 'room-commands', token);
+  const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', token);
+  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, commands, queries, presence: infra.presence, limiter: infra.limiter, authRule: rateRules(config).authRule, newId, clock: systemClock });
+  await relay.recover();
+  relay.start();
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await relay.stop();
+      await infra.close();
+    },
+  };
+}, 'api');

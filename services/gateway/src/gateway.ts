@@ -1,0 +1,67 @@
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { Balancer, upstreamOf, type Upstream } from './routes';
+
+export interface GatewayOptions {
+  upstreams: Record<Upstream, URL[]>;
+  log: { warn(obj: object, msg: string): void };
+}
+
+const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+function unavailable(res: ServerResponse): void {
+  if (res.headersSent) return void res.destroy();
+  res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'service unavailable, retry' } }));
+}
+
+/**
+ * The one public entry point of Phase 3: forwards each request, unchanged, to
+ * the service that owns its path, and pipes WebSocket upgrades to a ws
+ * instance (round-robin). A client cannot tell it from the monolith.
+ */
+export function createGateway(o: GatewayOptions): Server {
+  const balancers = Object.fromEntries(Object.entries(o.upstreams).map(([k, v]) => [k, new Balancer(v)])) as Record<Upstream, Balancer>;
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    if ((req.url ?? '').startsWith('/internal/')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"not found"}}');
+    const target = balancers[upstreamOf(req.url ?? '/')].pick();
+    const headers: Record<string, string | string[]> = {};
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
+    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
+      const out: Record<string, string | string[]> = {};
+      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
+      res.writeHead(up.statusCode ?? 502, out);
+      up.pipe(res);
+    });
+    upstream.on('error', (err) => {
+      o.log.warn({ err: String(err), target: target.href }, 'upstream failed');
+      unavailable(res);
+    });
+    req.pipe(upstream);
+  });
+
+  server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
+    const target = balancers[upstreamOf(req.url ?? '/')].pick();
+    const upstream = connect(Number(target.port), target.hostname, () => {
+      const lines = [`${req.method} ${req.url} HTTP/1.1`];
+      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      upstream.write(lines.join('\r\n') + '\r\n\r\n');
+      if (head.length) upstream.write(head);
+      upstream.pipe(client).pipe(upstream);
+    });
+    const drop = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    upstream.on('error', () => {
+      if (!client.writableEnded) client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n');
+      drop();
+    });
+    client.on('error', drop);
+    upstream.on('close', drop);
+    client.on('close', drop);
+  });
+  return server;
+}

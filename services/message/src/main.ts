@@ -1,0 +1,36 @@
+import { OutboxRelay } from '@chat/shared/events/outbox-relay';
+import { createServiceApp } from '@chat/shared/http/service-app';
+import { newId, systemClock } from '@chat/shared/kernel/ids';
+import { rateRules } from '@chat/shared/rate-limit/rules';
+import { exposeRpc, internalToken } from '@chat/shared/rpc/rpc';
+import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
+import { runService } from '@chat/shared/runtime/run-service';
+import { createMessageModule } from './message.module';
+
+/**
+ * Phase 3 message service: the room writer. It owns the timeline tables,
+ * assigns seq, publishes stored events to Kafka, serves history and timeline
+ * reads, and answers room commands and queries for the other services.
+ */
+await runService(async (config) => {
+  let checks: Record<string, () => Promise<void>> = {};
+  const { app, metrics } = createServiceApp(config, 'message', () => checks);
+  const infra = await openInfrastructure(config, metrics, 'message');
+  checks = infra.checks;
+  const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log);
+  const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics });
+  await message.register(app, { limiter: infra.limiter, messageRule: rateRules(config).messageRule });
+  const token = internalToken(config.jwt.secret);
+  exposeRpc(app, 'room-commands', message.writer, token);
+  exposeRpc(app, 'room-queries', message.queries, token);
+  await relay.recover();
+  relay.start();
+  return {
+    app,
+    close: async () => {
+      await app.close();
+      await relay.stop();
+      await infra.close();
+    },
+  };
+}, 'message');

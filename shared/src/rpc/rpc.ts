@@ -1,0 +1,60 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance } from 'fastify';
+import { AppError, type ErrorCode, UnavailableError } from '../kernel/errors';
+
+/**
+ * Internal calls between Phase 3 services: a port (RoomCommands, RoomQueries)
+ * exposed by its owner and used by others through a client with the same
+ * interface. Commands need an answer (the 201 carries the seq), so they go
+ * over HTTP to the room writer; events go over Kafka. Errors keep their type.
+ */
+export function internalToken(jwtSecret: string): string {
+  return createHmac('sha256', jwtSecret).update('internal-rpc').digest('base64url');
+}
+
+type Target = Record<string, (...args: never[]) => Promise<unknown>>;
+
+export function exposeRpc(app: FastifyInstance, name: string, target: object, token: string): void {
+  const expected = Buffer.from(token);
+  app.post(`/internal/rpc/${name}/:method`, { config: { public: true } }, async (request, reply) => {
+    const given = Buffer.from(String(request.headers['x-internal-token'] ?? ''));
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply.status(403).send({ error: { code: 'FORBIDDEN', message: 'internal only' } });
+    const method = (request.params as { method: string }).method;
+    const fn = (target as Target)[method];
+    if (typeof fn !== 'function' || method.startsWith('_') || method === 'constructor') return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no method ${method}` } });
+    const args = (request.body as { args?: unknown[] } | undefined)?.args ?? [];
+    try {
+      return { result: (await fn.apply(target, args as never[])) ?? null };
+    } catch (err) {
+      if (err instanceof AppError) return reply.status(200).send({ error: { code: err.code, message: err.message, details: err.details } });
+      throw err;
+    }
+  });
+}
+
+class RemoteError extends AppError {}
+
+export function rpcClient<T extends object>(baseUrl: string, name: string, token: string, timeoutMs = 10_000): T {
+  return new Proxy({} as T, {
+    get: (_target, method) => {
+      if (typeof method !== 'string' || method === 'then') return undefined;
+      return async (...args: unknown[]) => {
+        let res: Response;
+        try {
+          res = await fetch(`${baseUrl}/internal/rpc/${name}/${method}`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'x-internal-token': token },
+            body: JSON.stringify({ args }),
+            signal: AbortSignal.timeout(timeoutMs),
+          });
+        } catch {
+          throw new UnavailableError(`${name} service unreachable`);
+        }
+        if (res.status >= 500) throw new UnavailableError(`${name} service failed`);
+        const body = (await res.json()) as { result?: unknown; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+        if (body.error) throw new RemoteError(body.error.code, body.error.message, body.error.details);
+        return body.result;
+      };
+    },
+  });
+}
