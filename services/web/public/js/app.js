@@ -74,7 +74,9 @@ function onFrame(frame) {
 function onMessage(room, message) {
   if (message.senderId === store.me.id) return;
   if (room.id === store.activeRoomId && document.visibilityState === 'visible') return rooms.markRead();
-  if (message.seq > (room.lastReadSeq ?? 0)) room.unreadCount = (room.unreadCount ?? 0) + 1;
+  if (message.seq <= Math.max(room.lastReadSeq ?? 0, room.countedThrough ?? 0)) return; // a replay the count has
+  room.unreadCount = (room.unreadCount ?? 0) + 1;
+  room.countedThrough = message.seq;
   store.changed('rooms');
 }
 

@@ -33,7 +33,8 @@ export class Store extends EventTarget {
     const seen = new Set();
     for (const room of list) {
       seen.add(room.id);
-      this.rooms.set(room.id, { addedAt: 0, ...this.rooms.get(room.id), ...room });
+      // The server's unreadCount already counts messages up to its lastSeq.
+      this.rooms.set(room.id, { addedAt: 0, ...this.rooms.get(room.id), ...room, countedThrough: room.lastSeq });
     }
     for (const [id, room] of this.rooms) if (!seen.has(id) && room.addedAt < since) this.removeRoom(id, false);
     const local = this.roomOrder.filter((id) => !seen.has(id) && this.rooms.has(id));
@@ -43,7 +44,7 @@ export class Store extends EventTarget {
 
   upsertRoom(room) {
     const known = this.rooms.get(room.id);
-    this.rooms.set(room.id, { unreadCount: 0, lastReadSeq: 0, addedAt: Date.now(), ...known, ...room });
+    this.rooms.set(room.id, { unreadCount: 0, lastReadSeq: 0, countedThrough: room.lastSeq, addedAt: Date.now(), ...known, ...room });
     if (!known) this.roomOrder.unshift(room.id);
     this.changed('rooms');
   }
