@@ -77,6 +77,11 @@ export function authSuite(t: Test, ctx: Ctx): void {
     }
   });
 
+  t.test('displayName is stored in NFC', async (t) => {
+    const res = await register({ username: uname(), password: PASSWORD, displayName: 'Jose\u0301 \u1112\u1161\u11ab' });
+    t.equal(res.body.user?.displayName, 'José 한');
+  });
+
   t.test('login answers 200 with the register shape', async (t) => {
     const s = await a.register();
     const res = await a.login(s.user.username);

@@ -79,7 +79,7 @@ export class Api {
       method,
       headers,
       body: payload,
-      signal: AbortSignal.timeout(opts.timeoutMs ?? 20_000),
+      signal: AbortSignal.timeout(opts.timeoutMs ?? 30_000),
     });
     const text = await res.text();
     let body: Body = undefined;
@@ -101,7 +101,9 @@ export class Api {
 
   async register(username = uname(), extra: { password?: string; displayName?: string } = {}): Promise<Session> {
     const password = extra.password ?? PASSWORD;
+    // Registration hashes a password (scrypt): slow on a busy machine.
     const body = await this.ok(201, 'POST', '/v1/auth/register', {
+      timeoutMs: 90_000,
       body: { username, password, ...(extra.displayName === undefined ? {} : { displayName: extra.displayName }) },
     });
     return { ...body, password } as Session;
@@ -111,7 +113,7 @@ export class Api {
   async users(n: number): Promise<Session[]> {
     const out: Session[] = [];
     while (out.length < n) {
-      const batch = Math.min(10, n - out.length);
+      const batch = Math.min(8, n - out.length);
       out.push(...(await Promise.all(Array.from({ length: batch }, () => this.register()))));
     }
     return out;

@@ -63,6 +63,16 @@ export function membersSuite(t: Test, ctx: Ctx): void {
     t.same(roles, { [s!.user.id]: 'owner', [b!.user.id]: 'member', [c!.user.id]: 'member' });
   });
 
+  t.test("the owner's own role cannot be changed: the room always keeps its owner", async (t) => {
+    const [s, b] = await a.users(2);
+    const room = await a.group(s!, [b!.user.id]);
+    for (const r of ['member', 'admin']) {
+      const res = await role(s!, room.id, s!.user.id, r);
+      t.ok(res.status >= 400 && res.status < 500, `owner sets own role to ${r}: refused (${res.status} ${res.text.slice(0, 120)})`);
+    }
+    t.match((await a.members(s!, room.id)).find((m: { userId: string }) => m.userId === s!.user.id), { role: 'owner' }, 'still owner');
+  });
+
   t.test('removal: owner/admin remove members (member.left); admin cannot remove owner or admin; member cannot remove', async (t) => {
     const [s, adm, adm2, m1, m2] = await a.users(5);
     const room = await a.group(s!, [adm!.user.id, adm2!.user.id, m1!.user.id, m2!.user.id]);

@@ -36,6 +36,8 @@ export function roomsSuite(t: Test, ctx: Ctx): void {
       isError(t, await create(s!.accessToken, { type: 'group', name }), 400, 'VALIDATION_FAILED', 'name', JSON.stringify(name).slice(0, 20));
     }
     t.equal((await create(s!.accessToken, { type: 'group', name: '😀'.repeat(100) })).status, 201, '100 emoji');
+    const nfd = await create(s!.accessToken, { type: 'group', name: 'Cafe\u0301 \u1112\u1161\u11ab' });
+    t.equal(nfd.body.room?.name, 'Café 한', 'a room name is stored in NFC');
     const res = await create(s!.accessToken, { type: 'group', name: 'self', memberIds: [s!.user.id, b!.user.id] });
     t.equal(res.status, 201);
     t.equal(res.body.room.memberCount, 2, 'own id ignored');

@@ -57,6 +57,14 @@ export function validationSuite(t: Test, ctx: Ctx): void {
     isError(t, await a.req('POST', `/v1/rooms/${roomId}/read`, { token: owner.accessToken, body: { seq: '3' } }), 400, 'VALIDATION_FAILED', 'seq');
   });
 
+  t.test('content-type with a charset, or in upper case, is JSON too', async (t) => {
+    const { owner, roomId } = await setup();
+    for (const ct of ['application/json; charset=utf-8', 'application/json;charset=UTF-8', 'Application/JSON']) {
+      const res = await a.req('POST', `/v1/rooms/${roomId}/messages`, { token: owner.accessToken, rawBody: JSON.stringify({ clientMsgId: cmid(), body: 'x' }), headers: { 'content-type': ct } });
+      t.equal(res.status, 201, ct);
+    }
+  });
+
   t.test('unknown fields are ignored', async (t) => {
     const { owner, roomId } = await setup();
     const reg = await a.req('POST', '/v1/auth/register', { body: { username: uname(), password: PASSWORD, isAdmin: true, id: 'mine' } });

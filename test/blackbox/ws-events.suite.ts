@@ -50,6 +50,16 @@ export function wsEventsSuite(t: Test, ctx: Ctx): void {
     t.same(ws.received.filter((f) => f.roomId === r2.id), [], 'nothing about r2');
   });
 
+  t.test('a member may send typing without subscribing', async (t) => {
+    const [s, b] = await a.users(2);
+    const room = await a.group(s!, [b!.user.id]);
+    const watcher = await openWs(t, ctx, s!.accessToken);
+    await watcher.subscribe(room.id);
+    const typer = await openWs(t, ctx, b!.accessToken);
+    typer.send({ type: 'typing', roomId: room.id });
+    t.match(await watcher.next((f) => f.type === 'typing'), { roomId: room.id, userId: b!.user.id });
+  });
+
   t.test('typing from a non-member reaches nobody', async (t) => {
     const [s, stranger] = await a.users(2);
     const room = await a.group(s!);

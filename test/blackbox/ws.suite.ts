@@ -12,7 +12,8 @@ export function wsSuite(t: Test, ctx: Ctx): void {
     const c = await openWs(t, ctx, s.accessToken);
     const bad = ['{not json', '[]', '"str"', 'null', '42', JSON.stringify({ type: 'teleport' }), JSON.stringify({ notype: true }),
       JSON.stringify({ type: 'subscribe' }), JSON.stringify({ type: 'subscribe', roomId: 5 }), JSON.stringify({ type: 'send', roomId: 'x' }),
-      JSON.stringify({ type: 'subscribe', roomId: 'x', sinceSeq: 'abc' })];
+      JSON.stringify({ type: 'subscribe', roomId: 'x', sinceSeq: 'abc' }), JSON.stringify({ type: 'subscribe', roomId: 'x', sinceSeq: -1 }),
+      JSON.stringify({ type: 'subscribe', roomId: 'x', sinceSeq: 1.5 }), JSON.stringify({ type: 'send', roomId: 'x', clientMsgId: 'c', body: 5 })];
     for (const raw of bad) {
       c.sendRaw(raw);
       t.match(await c.next((f) => f.type === 'error', 3000, `error for ${raw}`), { type: 'error', code: 'VALIDATION_FAILED' }, raw);
