@@ -20,6 +20,7 @@ export interface RunResult {
     delivered: number;
     expectedDeliveries: number;
     lost: number;
+    undeliveredAtClose: number;
     duplicated: number;
     errors: Record<string, number>;
     errorRate: number;
@@ -79,6 +80,7 @@ export function buildResult(a: {
       delivered: s.delivered,
       expectedDeliveries: out.expectedDeliveries,
       lost: s.lost,
+      undeliveredAtClose: s.undeliveredAtClose,
       duplicated: s.duplicated,
       errors,
       errorRate: s.sent > 0 ? errorCount / s.sent : errorCount > 0 ? 1 : 0,
@@ -119,7 +121,8 @@ export function resultMarkdown(r: RunResult): string {
     ['sent / acked', `${c.sent} / ${c.acked}${c.persisted !== undefined ? ` (persisted ${c.persisted})` : ''}`],
     ['msgs/s sent / acked', `${r.rates.sentPerS} / ${r.rates.ackedPerS}${r.rates.persistedPerS !== undefined ? ` (persisted ${r.rates.persistedPerS}/s)` : ''}`],
     ['delivered (expected)', `${c.delivered} (${c.expectedDeliveries}), ${r.rates.deliveredPerS}/s`],
-    ['lost / duplicated', `${c.lost} / ${c.duplicated}`],
+    ['lost (seq gaps) / duplicated', `${c.lost} / ${c.duplicated}`],
+    ['acked but not delivered when sockets closed', String(c.undeliveredAtClose)],
     ['errors', `${Object.entries(c.errors).map(([k, v]) => `${k}: ${v}`).join(', ') || 'none'} (rate ${(c.errorRate * 100).toFixed(3)}%)`],
     ['send→deliver ms p50/p95/p99/max', ms(r.latencyMs.deliver)],
     ['send→ack ms p50/p95/p99/max', ms(r.latencyMs.ack)],

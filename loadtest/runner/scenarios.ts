@@ -131,11 +131,11 @@ async function openLoop(stats: LoadStats, rate: number, durationS: number, roomO
 
 /** Waits until everything sent is acked and delivered, or `maxMs` passes. */
 async function drain(stats: LoadStats, expectedPerMsg: (acked: number) => number, maxMs: number): Promise<void> {
-  const end = Date.now() + maxMs;
-  while (Date.now() < end) {
-    if (stats.acked + stats.errorCount() >= stats.sent && stats.delivered >= expectedPerMsg(stats.acked)) return;
-    await sleep(50);
-  }
+  let end = Date.now() + maxMs;
+  while (Date.now() < end && stats.acked + stats.errorCount() < stats.sent) await sleep(50);
+  // Then give what was acked time to reach every subscriber.
+  end = Date.now() + maxMs;
+  while (Date.now() < end && stats.delivered < expectedPerMsg(stats.acked)) await sleep(50);
 }
 
 function wsOrHttpSender(cfg: ScenarioConfig, sut: SystemUnderTest, stats: LoadStats, connOf: (i: number) => ClientConn, userOf: (i: number) => UserRef): Sender {
@@ -278,7 +278,7 @@ export async function runScenario(
   }
   const loadSeconds = (performance.now() - loadStart) / 1000;
   if (stats.abortedAtS !== undefined) notes.push(`overloaded: sending stopped after ${stats.abortedAtS.toFixed(1)} s, when ${Math.max(1000, cfg.rate * 2)} messages were waiting for their ack`);
-  for (const c of checks) stats.lost += c.tailLoss();
+  for (const c of checks) stats.undeliveredAtClose += c.tailLoss();
   if (persistCheck) persisted = await persistCheck();
   stats.closing = true;
   for (const c of conns) c.close();

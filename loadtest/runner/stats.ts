@@ -9,7 +9,10 @@ export class LoadStats {
   delivered = 0;
   foreignDeliveries = 0;
   duplicated = 0;
+  /** Seq gaps seen by subscribers: events skipped in the middle of a stream. */
   lost = 0;
+  /** Acked events a subscriber had not received when the run closed its sockets (in flight, or lost at the tail). */
+  undeliveredAtClose = 0;
   closes = 0;
   /** Seconds into the load when the open loop gave up because the backlog grew past its cap. */
   abortedAtS: number | undefined = undefined;
