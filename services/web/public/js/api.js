@@ -101,10 +101,10 @@ export class Api {
     this.#accessToken = accessToken;
     localStorage.setItem(REFRESH_KEY, refreshToken);
     clearTimeout(this.#refreshTimer);
-    // Refresh a minute early (or at 80 % of short lifetimes) so neither HTTP
-    // nor the socket ever carries an expired token.
+    // Refresh a minute early (at half-life for short lifetimes) so neither HTTP
+    // nor the socket ever carries an expired token, even on a busy machine.
     const lifeMs = Math.max(5, Number(expiresIn) || 900) * 1000;
-    this.#scheduleRefresh(Math.max(lifeMs * 0.8, lifeMs - 60_000));
+    this.#scheduleRefresh(Math.max(lifeMs / 2, lifeMs - 60_000));
   }
 
   #scheduleRefresh(inMs) {
