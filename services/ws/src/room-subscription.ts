@@ -58,14 +58,29 @@ export class RoomSubscription {
     else this.closed = true;
   }
 
-  /** Streams stored events after the current position at the pace the socket drains. */
+  /**
+   * Streams stored events after the current position at the pace the socket
+   * drains. If the store cannot be read (the message service restarting), it
+   * tries again with backoff; live events meanwhile only mark the gap.
+   */
   async catchUp(): Promise<void> {
     if (this.replaying || this.closed) return;
     this.replaying = true;
+    let delay = 100;
     try {
       for (;;) {
         this.missedLive = false;
-        const page = await this.readAfter(this.roomId, this.lastDelivered, 200);
+        let page: Page<TimelineEvent>;
+        try {
+          page = await this.readAfter(this.roomId, this.lastDelivered, 200);
+        } catch {
+          if (this.closed) return;
+          await new Promise((r) => setTimeout(r, delay));
+          delay = Math.min(delay * 2, 5000);
+          this.missedLive = true;
+          continue;
+        }
+        delay = 100;
         for (const event of page.items) {
           if (this.closed) return;
           if (!(await this.sink.drained())) {

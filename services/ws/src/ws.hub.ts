@@ -1,7 +1,7 @@
 import type { Counter } from 'prom-client';
 import type { AccessTokens } from '@chat/shared/auth/access-token';
 import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
-import type { EventEnvelope } from '@chat/shared/events/event-envelope';
+import { topicOf, type EventEnvelope } from '@chat/shared/events/event-envelope';
 import type { TimelineEvent } from '@chat/shared/events/timeline-events';
 import { NotFoundError, RateLimitedError } from '@chat/shared/kernel/errors';
 import type { Presence } from '@chat/shared/ports/presence';
@@ -50,8 +50,14 @@ export class WsHub {
 
   async start(): Promise<void> {
     const group = `ws-${this.d.instanceId}`;
-    this.subs.push(await this.d.bus.subscribe({ group, topics: ['room'], handler: async (e) => this.onTimeline(e.payload as TimelineEvent) }));
-    this.subs.push(await this.d.bus.subscribe({ group, topics: ['signal'], handler: async (e) => this.onSignal(e) }));
+    // One subscription for both topics: Kafka groups assume every member reads the same topics.
+    // A new instance starts at the newest event; what a client missed comes from the store.
+    this.subs.push(await this.d.bus.subscribe({
+      group,
+      topics: ['room', 'signal'],
+      fromLatest: true,
+      handler: async (e) => (topicOf(e.type) === 'room' ? this.onTimeline(e.payload as TimelineEvent) : this.onSignal(e)),
+    }));
     this.pingTimer = setInterval(() => {
       for (const c of this.connections) c.heartbeat();
       void this.d.presence.heartbeat([...this.connections].filter((c) => c.userId).map((c) => [c.userId!, c.id] as [string, string])).catch(() => undefined);
@@ -105,7 +111,8 @@ export class WsHub {
         const start = Math.max(frame.sinceSeq ?? lastSeq, previous ?? 0);
         c.send({ type: 'subscribed', roomId: frame.roomId, lastSeq });
         sub.reset(Math.min(start, lastSeq));
-        await sub.catchUp();
+        // The replay streams in the background: later frames (ping, send) are not held behind it.
+        void sub.catchUp();
         return;
       }
       case 'unsubscribe':
@@ -128,6 +135,7 @@ export class WsHub {
   }
 
   private onTimeline(event: TimelineEvent): void {
+    if (event.type === 'member.joined') this.announceRoom(event.member.userId, event.roomId);
     const set = this.byRoom.get(event.roomId);
     if (!set) return;
     for (const c of [...set]) {
@@ -141,6 +149,12 @@ export class WsHub {
       this.d.metrics.delivered.inc();
       if (event.type === 'member.left' && event.userId === c.userId) this.unsubscribe(c, event.roomId, 'removed');
     }
+  }
+
+  /** Extension frame: tells a user's open sockets they are in a new room, so a client can subscribe at once. */
+  private announceRoom(userId: string, roomId: string): void {
+    const text = JSON.stringify({ type: 'room.added', roomId });
+    for (const c of this.connections) if (c.userId === userId && !c.subscriptions.has(roomId)) c.sendText(text);
   }
 
   private unsubscribe(c: WsConnection, roomId: string, reason: string): void {

@@ -90,6 +90,14 @@ export class Phase3Cluster {
     return p;
   }
 
+  /** Another process of the same service on a free port (same group, same data): for rebalances. */
+  cloneService(name: Phase3Service): ServerProcess {
+    const p = this.service(name);
+    const env = { ...p.env };
+    delete env.PORT;
+    return new ServerProcess({ target: 'mysql', entry: ENTRY[name], env });
+  }
+
   /** Starts every process not running (the message service first: the others call it). */
   async start(timeoutMs = 60_000): Promise<this> {
     await this.ready;

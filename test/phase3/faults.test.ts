@@ -1,0 +1,159 @@
+import t from 'tap';
+import { Phase3Cluster, phase3Available } from '@chat/shared/testing/phase3-cluster';
+import { api, cmid, sleep, WsClient, type Api, type Session } from '../blackbox/client';
+
+/**
+ * Phase 3 against the real broker: the room writer killed mid-stream, a ws
+ * instance killed under its clients, search consumers restarted during a
+ * rebalance, and mentions reaching the mentioned user's socket.
+ */
+const skip = phase3Available() ? false : 'needs DATABASE_URL (mysql), REDIS_URL, KAFKA_BROKERS and ELASTICSEARCH_URL';
+
+async function untilGapless(ws: WsClient, roomId: string, from: number, to: number, timeoutMs: number): Promise<number[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const seqs = ws.received.filter((f) => f.type === 'event' && f.roomId === roomId).map((f) => f.seq as number);
+    if ((seqs.at(-1) ?? 0) >= to || Date.now() > deadline) return seqs.filter((s) => s >= from);
+    await sleep(100);
+  }
+}
+
+/** Sends with one clientMsgId per message, retrying through outages, until stopped. Returns clientMsgId → seq of acked sends. */
+function streamSends(a: Api, s: Session, roomId: string): { stop: () => Promise<Map<string, number>> } {
+  const acked = new Map<string, number>();
+  let stopped = false;
+  const run = (async () => {
+    for (let i = 0; !stopped && i < 5000; i++) {
+      const id = cmid();
+      for (let attempt = 0; attempt < 200; attempt++) {
+        const res = await a.req('POST', `/v1/rooms/${roomId}/messages`, { token: s.accessToken, body: { clientMsgId: id, body: `m${i}` } }).catch(() => undefined);
+        if (res && (res.status === 201 || res.status === 200)) {
+          acked.set(id, res.body.message.seq);
+          break;
+        }
+        await sleep(50);
+      }
+    }
+  })();
+  return {
+    stop: async () => {
+      stopped = true;
+      await run;
+      return acked;
+    },
+  };
+}
+
+t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
+  const cluster = new Phase3Cluster();
+  t.teardown(() => cluster.stop());
+  await cluster.start(120_000);
+  const a = api(await cluster.baseUrl);
+  const wsUrl = await cluster.wsUrl;
+
+  t.test('kill -9 of the message service mid-stream: every acked message stored once, subscribers gapless', async (t) => {
+    const [s, b] = await a.users(2);
+    const room = await a.group(s!, [b!.user.id]);
+    const sub = await WsClient.ready(wsUrl, b!.accessToken);
+    t.teardown(() => sub.terminate());
+    const { lastSeq } = await sub.subscribe(room.id);
+    const stream = streamSends(a, s!, room.id);
+    await sleep(1500);
+    await cluster.kill();
+    await sleep(1000);
+    await cluster.service('message').start(60_000);
+    await sleep(1500);
+    const acked = await stream.stop();
+    t.ok(acked.size > 10, `${acked.size} sends acknowledged around the crash`);
+    const history = await a.allMessages(s!, room.id);
+    const byClientId = new Map<string, number>();
+    for (const m of history) byClientId.set(m.clientMsgId, (byClientId.get(m.clientMsgId) ?? 0) + 1);
+    const missing = [...acked.keys()].filter((id) => !byClientId.has(id));
+    const twice = [...byClientId].filter(([, n]) => n > 1);
+    t.same(missing, [], 'every acknowledged message is in history');
+    t.same(twice, [], 'none twice');
+    const moved = history.filter((m) => acked.has(m.clientMsgId) && acked.get(m.clientMsgId) !== m.seq);
+    t.same(moved, [], 'each kept the seq it was acknowledged with');
+    const timeline = await a.timeline(s!, room.id);
+    t.same(timeline.map((e) => e.seq), Array.from({ length: timeline.length }, (_, i) => i + 1), 'the timeline is gapless');
+    const last = timeline.at(-1)!.seq as number;
+    const seen = await untilGapless(sub, room.id, lastSeq + 1, last, 30_000);
+    t.same(seen, Array.from({ length: last - lastSeq }, (_, i) => lastSeq + 1 + i), 'the subscriber saw every event once, in order');
+  });
+
+  t.test('kill -9 of one ws instance: its clients reconnect through the gateway and resume with nothing lost', async (t) => {
+    const [s, b] = await a.users(2);
+    const room = await a.group(s!, [b!.user.id]);
+    const clients = await Promise.all([0, 1, 2, 3].map(() => WsClient.ready(wsUrl, b!.accessToken)));
+    t.teardown(() => clients.forEach((c) => c.terminate()));
+    for (const c of clients) await c.subscribe(room.id);
+    await a.post(s!, room.id, 'before');
+    await cluster.service('ws-1').kill();
+    const dropped = clients.filter((c) => !c.isOpen);
+    t.ok(dropped.length >= 1, `${dropped.length} of 4 sockets were on the killed instance`);
+    for (let i = 0; i < 5; i++) await a.post(s!, room.id, `while down ${i}`);
+    const last = (await a.room(s!, room.id)).lastSeq as number;
+    for (const c of dropped) {
+      const resumeFrom = c.received.filter((f) => f.type === 'event').map((f) => f.seq as number).at(-1) ?? 0;
+      let again: WsClient | undefined;
+      for (let attempt = 0; attempt < 10 && !again; attempt++) again = await WsClient.ready(wsUrl, b!.accessToken).catch(() => undefined);
+      t.ok(again, 'reconnected through the gateway');
+      t.teardown(() => again?.terminate());
+      await again!.subscribe(room.id, resumeFrom);
+      const rest = await again!.eventsUntil(room.id, last, 15_000);
+      t.same(rest.map((f) => f.seq), Array.from({ length: last - resumeFrom }, (_, i) => resumeFrom + 1 + i), 'resumed with sinceSeq: nothing lost, nothing twice');
+    }
+    await cluster.service('ws-1').start();
+  });
+
+  t.test('search consumers restarted during a rebalance: nothing lost, duplicates absorbed', async (t) => {
+    const s = await a.register();
+    const room = await a.group(s);
+    const marker = `reb${Date.now().toString(36)}`;
+    const extra = new Phase3ClusterSearch(cluster);
+    const bodies: string[] = [];
+    for (let i = 0; i < 30; i++) {
+      if (i === 10) await extra.start();
+      if (i === 20) await cluster.service('search').kill();
+      bodies.push(`${marker} 검색서버 ${i}`);
+      await a.post(s, room.id, bodies.at(-1)!);
+    }
+    await cluster.service('search').start();
+    await extra.stop();
+    const deadline = Date.now() + 30_000;
+    let hits: string[] = [];
+    while (Date.now() < deadline) {
+      const res = await a.search(s, { q: `${marker} 검색서버`, limit: 50 });
+      hits = (res.body.hits ?? []).map((h: { message: { body: string } }) => h.message.body);
+      if (hits.length >= 30) break;
+      await sleep(300);
+    }
+    t.same([...hits].sort(), [...bodies].sort(), 'every message is searchable exactly once');
+  });
+
+  t.test('a mention reaches the mentioned member as a notification frame and is recorded', async (t) => {
+    const [s, b] = await a.users(2);
+    const room = await a.group(s!, [b!.user.id]);
+    const ws = await WsClient.ready(wsUrl, b!.accessToken);
+    t.teardown(() => ws.terminate());
+    const m = await a.post(s!, room.id, `hey @${b!.user.username.toUpperCase()} look`);
+    const frame = await ws.next((f) => f.type === 'notification', 15_000, 'a notification frame');
+    t.match(frame.notification, { kind: 'mention', roomId: room.id, messageId: m.id, actorId: s!.user.id });
+    const list = await a.ok(200, 'GET', '/v1/notifications', { token: b!.accessToken });
+    t.equal(list.notifications.filter((n: { messageId: string }) => n.messageId === m.id).length, 1, 'recorded once');
+  });
+});
+
+/** A second search instance in the same consumer group, to force a rebalance. */
+class Phase3ClusterSearch {
+  private readonly proc;
+  constructor(cluster: Phase3Cluster) {
+    this.proc = cluster.cloneService('search');
+  }
+  start() {
+    return this.proc.start(60_000);
+  }
+  stop() {
+    return this.proc.stop();
+  }
+}
