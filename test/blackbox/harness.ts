@@ -1,23 +1,23 @@
 import type { Test } from 'tap';
-import { ServerProcess, type Target } from '@chat/shared/testing/server-process';
+import { chatServer, type ChatServer, type ChatTarget } from '@chat/shared/testing/chat-server';
 import { api, type Api, type Res } from './client';
 import { WsClient, type WsOptions } from './ws-client';
 
 /** What every suite gets: the shared server and clients bound to it. */
 export interface Ctx {
-  readonly server: ServerProcess;
-  readonly target: Target;
+  readonly server: ChatServer;
+  readonly target: ChatTarget;
   readonly api: Api;
   readonly wsUrl: string;
 }
 
-export async function makeCtx(server: ServerProcess): Promise<Ctx> {
+export async function makeCtx(server: ChatServer): Promise<Ctx> {
   return { server, target: server.options.target, api: api(await server.baseUrl), wsUrl: await server.wsUrl };
 }
 
 /** Starts a server of the same target with extra env, stopped when `t` ends. */
 export async function ownServer(t: Test, ctx: Ctx, env: Record<string, string>): Promise<Ctx> {
-  const server = new ServerProcess({ target: ctx.target, env });
+  const server = chatServer(ctx.target, env);
   t.teardown(() => server.stop());
   await server.start();
   return makeCtx(server);

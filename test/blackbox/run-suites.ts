@@ -1,5 +1,5 @@
 import type { Test } from 'tap';
-import type { ServerProcess } from '@chat/shared/testing/server-process';
+import type { ChatServer } from '@chat/shared/testing/chat-server';
 import { authSuite } from './auth.suite';
 import { concurrencySuite } from './concurrency.suite';
 import { crashSuite } from './crash.suite';
@@ -47,7 +47,7 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
 ];
 
 /** Starts `server`, runs the selected suites against it, stops it at the end. */
-export function runBlackbox(root: Test, server: ServerProcess): void {
+export function runBlackbox(root: Test, server: ChatServer): void {
   const timeout = 45 * 60_000;
   root.setTimeout(timeout);
   const listed = (process.env.BLACKBOX_SUITES ?? '').split(',').map((s) => s.trim()).filter(Boolean);

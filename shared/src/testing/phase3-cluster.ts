@@ -84,6 +84,11 @@ export class Phase3Cluster {
     return this.ready.then(() => this.processes.get('gateway')!.wsUrl);
   }
 
+  /** The environment every service shares (JWT_SECRET included). */
+  get env(): Record<string, string> {
+    return this.service('gateway').env;
+  }
+
   service(name: Phase3Service): ServerProcess {
     const p = this.processes.get(name);
     if (!p) throw new Error(`cluster not planned yet: await start() first`);
@@ -99,7 +104,7 @@ export class Phase3Cluster {
   }
 
   /** Starts every process not running (the message service first: the others call it). */
-  async start(timeoutMs = 60_000): Promise<this> {
+  async start(timeoutMs = 120_000): Promise<this> {
     await this.ready;
     await this.service('message').start(timeoutMs);
     await Promise.all(PHASE3_SERVICES.filter((s) => s !== 'message').map((s) => this.service(s).start(timeoutMs)));
