@@ -26,3 +26,14 @@ for (const file of files) {
     for (const name of ['DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) t.match(text, name, `uses ${name}`);
   });
 }
+
+t.test('phase 3 compose: every service, two ws replicas, the tested Kafka and Elasticsearch versions', async (t) => {
+  const text = readFileSync('docker-compose.phase3.yml', 'utf8');
+  const versions = Object.fromEntries(readFileSync('infra/versions.env', 'utf8').split('\n').filter((l) => /^[A-Z_]+=/.test(l)).map((l) => l.split('=') as [string, string]));
+  for (const svc of ['gateway', 'api', 'message', 'search', 'notification', 'ws-1', 'ws-2', 'web', 'kafka', 'elasticsearch']) t.match(text, new RegExp(`\\n  ${svc}:`), `has ${svc}`);
+  t.match(text, `apache/kafka:${versions.KAFKA_VERSION}`, `Kafka ${versions.KAFKA_VERSION} as in infra/versions.env`);
+  t.match(text, `elasticsearch:${versions.ELASTICSEARCH_VERSION}`, `Elasticsearch ${versions.ELASTICSEARCH_VERSION} as in infra/versions.env`);
+  const phase1 = readFileSync('docker-compose.phase1.yml', 'utf8');
+  const names = (s: string) => new Set([...s.matchAll(/^\s+([A-Z][A-Z0-9_]+):/gm)].map((m) => m[1]));
+  for (const name of ['PORT', 'DATABASE_URL', 'REDIS_URL', 'JWT_SECRET']) t.ok(names(phase1).has(name) && names(text).has(name), `${name} is named the same in both phases`);
+});
