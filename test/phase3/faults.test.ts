@@ -1,4 +1,7 @@
 import t from 'tap';
+import { execFileSync } from 'node:child_process';
+import { openDatabase } from '@chat/shared/db/database';
+import { EsMessageIndex } from '@chat/search/es-message-index';
 import { Phase3Cluster, phase3Available } from '@chat/shared/testing/phase3-cluster';
 import { api, cmid, sleep, WsClient, type Api, type Session } from '../blackbox/client';
 
@@ -129,6 +132,39 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
       await sleep(300);
     }
     t.same([...hits].sort(), [...bodies].sort(), 'every message is searchable exactly once');
+  });
+
+  t.test('the replay script rebuilds the search index and the message store from the event log, and they match', async (t) => {
+    const s = await a.register();
+    const room = await a.group(s);
+    const posted = [];
+    for (let i = 0; i < 20; i++) posted.push(await a.post(s, room.id, `replay 서버 ${i}`));
+    await a.edit(s, room.id, posted[3].id, 'replay edited');
+    await a.remove(s, room.id, posted[4].id);
+    await sleep(2500);
+    const messageDb = cluster.service('message').env.DATABASE_URL!;
+    const liveIndex = cluster.service('search').env.ELASTICSEARCH_INDEX!;
+    const rebuiltIndex = `${liveIndex}-rebuilt`;
+    const rebuiltDb = messageDb.replace(/\/([^/?]+)(\?|$)/, '/$1_rebuilt$2');
+    const run = (...args: string[]) => execFileSync(process.execPath, ['--import', 'tsx', 'scripts/replay.ts', ...args], { encoding: 'utf8', env: { ...process.env, ELASTICSEARCH_URL: cluster.service('search').env.ELASTICSEARCH_URL } });
+    t.match(run('search', '--from', messageDb, '--index', rebuiltIndex), /"replayed":"search"/);
+    t.match(run('messages', '--from', messageDb, '--to', rebuiltDb), /"replayed":"messages"/);
+    const es = cluster.service('search').env.ELASTICSEARCH_URL!;
+    const dump = async (name: string) => {
+      const index = EsMessageIndex.connect(es, name);
+      await index.refresh();
+      const docs = await index.dump();
+      await index.close();
+      return docs;
+    };
+    const live = await dump(liveIndex);
+    const rebuilt = await dump(rebuiltIndex);
+    t.same(rebuilt, live, `the rebuilt index equals the live one (${Object.keys(live).length} documents)`);
+    t.match(rebuilt[posted[4].id], { body: '', deleted: true }, 'tombstones included');
+    const [srcDb, dstDb] = await Promise.all([openDatabase(messageDb), openDatabase(rebuiltDb)]);
+    const rows = (db: typeof srcDb) => db.kysely.selectFrom('messages').selectAll().orderBy('id').execute();
+    t.same(await rows(dstDb), await rows(srcDb), 'the rebuilt message store equals the live one');
+    await Promise.all([srcDb.close(), dstDb.close()]);
   });
 
   t.test('a mention reaches the mentioned member as a notification frame and is recorded', async (t) => {

@@ -45,7 +45,25 @@ export async function appendTimeline(
   }));
   // The log first: a delete later in this batch scrubs rows of this batch too.
   await trx.insertInto('room_events').values(rows).execute();
-  const posted: Insertable<Database['messages']>[] = [];
+  await projectTimeline(trx, events, after.directKey);
+  const last = events[events.length - 1]!;
+  await trx.updateTable('rooms').set({ last_seq: last.seq, last_event_at: ms(last.occurredAt), member_count: after.members.size }).where('id', '=', last.roomId).execute();
+  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes), created_at: Date.now() }).execute();
+  return envelopes;
+}
+
+/**
+ * Applies timeline events to the projections (rooms, members, messages) in
+ * the caller's transaction. The writer calls it for new events; the replay
+ * script calls it to rebuild the projections from the log.
+ */
+export async function projectTimeline(trx: Transaction<Database>, events: readonly TimelineEvent[], directKey: string | null): Promise<void> {
+  // New messages are inserted in one statement; an edit or delete of one of them (in a replay) flushes first.
+  let posted: Insertable<Database['messages']>[] = [];
+  const flushPosted = async () => {
+    if (posted.length > 0) await trx.insertInto('messages').values(posted).execute();
+    posted = [];
+  };
   for (const event of events) {
     switch (event.type) {
       case 'room.created':
@@ -58,7 +76,7 @@ export async function appendTimeline(
           last_seq: 0,
           last_event_at: ms(event.occurredAt),
           member_count: 0,
-          direct_key: after.directKey,
+          direct_key: directKey,
           deleted_at: null,
         }).execute();
         break;
@@ -83,9 +101,11 @@ export async function appendTimeline(
         break;
       }
       case 'message.edited':
+        await flushPosted();
         await trx.updateTable('messages').set({ body: event.message.body, body_search: searchForm(event.message.body), edited_at: ms(event.message.editedAt!) }).where('id', '=', event.message.id).execute();
         break;
       case 'message.deleted':
+        await flushPosted();
         await trx.updateTable('messages').set({ body: '', body_search: '', deleted: 1 }).where('id', '=', event.messageId).execute();
         await scrubMessage(trx, event.roomId, event.messageId);
         break;
@@ -95,9 +115,5 @@ export async function appendTimeline(
       }
     }
   }
-  if (posted.length > 0) await trx.insertInto('messages').values(posted).execute();
-  const last = events[events.length - 1]!;
-  await trx.updateTable('rooms').set({ last_seq: last.seq, last_event_at: ms(last.occurredAt), member_count: after.members.size }).where('id', '=', last.roomId).execute();
-  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes), created_at: Date.now() }).execute();
-  return envelopes;
+  await flushPosted();
 }

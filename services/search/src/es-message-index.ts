@@ -113,6 +113,18 @@ export class EsMessageIndex {
       .map((d) => ({ id: d.messageId, roomId: d.roomId, seq: d.seq, senderId: d.senderId, clientMsgId: d.clientMsgId, body: d.body, createdAt: d.createdAt, editedAt: d.editedAt, deleted: false }));
   }
 
+  async refresh(): Promise<void> {
+    await this.es.indices.refresh({ index: this.index });
+  }
+
+  /** Every document, by message id (for comparing a rebuilt index with the live one). */
+  async dump(): Promise<Record<string, { body: string; deleted: boolean; seq: number }>> {
+    const out: Record<string, { body: string; deleted: boolean; seq: number }> = {};
+    const res = await this.es.search<MessageDoc>({ index: this.index, size: 10_000, query: { match_all: {} } });
+    for (const h of res.hits.hits) out[h._id!] = { body: h._source!.body, deleted: h._source!.deleted, seq: h._source!.seq };
+    return out;
+  }
+
   async close(): Promise<void> {
     await this.es.close();
   }

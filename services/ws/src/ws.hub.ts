@@ -135,7 +135,6 @@ export class WsHub {
   }
 
   private onTimeline(event: TimelineEvent): void {
-    if (event.type === 'member.joined') this.announceRoom(event.member.userId, event.roomId);
     const set = this.byRoom.get(event.roomId);
     if (!set) return;
     for (const c of [...set]) {
@@ -149,12 +148,6 @@ export class WsHub {
       this.d.metrics.delivered.inc();
       if (event.type === 'member.left' && event.userId === c.userId) this.unsubscribe(c, event.roomId, 'removed');
     }
-  }
-
-  /** Extension frame: tells a user's open sockets they are in a new room, so a client can subscribe at once. */
-  private announceRoom(userId: string, roomId: string): void {
-    const text = JSON.stringify({ type: 'room.added', roomId });
-    for (const c of this.connections) if (c.userId === userId && !c.subscriptions.has(roomId)) c.sendText(text);
   }
 
   private unsubscribe(c: WsConnection, roomId: string, reason: string): void {
