@@ -11,6 +11,7 @@ export interface Sample {
   readonly deliverRps: number;
   readonly errors: number;
   readonly deliverP50: number;
+  readonly deliverP95: number;
   readonly deliverP99: number;
   readonly deliverMax: number;
   readonly ackP50: number;
@@ -96,6 +97,7 @@ export class Monitor {
       deliverRps: (s.delivered - this.last.delivered) / dt,
       errors: s.errorCount() - this.last.errors,
       deliverP50: d.p50,
+      deliverP95: d.p95,
       deliverP99: d.p99,
       deliverMax: d.max,
       ackP50: a.p50,

@@ -90,9 +90,10 @@ export function buildResult(a: {
     },
     rates: {
       sentPerS: round(s.sent / Math.max(1e-9, cfg.durationS)),
-      ackedPerS: round(s.acked / Math.max(1e-9, out.loadSeconds)),
-      deliveredPerS: round(s.delivered / Math.max(1e-9, out.loadSeconds)),
-      ...(out.persisted !== undefined ? { persistedPerS: round(out.persisted / Math.max(1e-9, out.loadSeconds)) } : {}),
+      // From the first send to the last ack (or delivery): the rate the server actually sustained.
+      ackedPerS: round(s.acked / Math.max(1e-3, (s.lastAckAt - s.firstSendAt) / 1000)),
+      deliveredPerS: round(s.delivered / Math.max(1e-3, (s.lastDeliverAt - s.firstSendAt) / 1000)),
+      ...(out.persisted !== undefined ? { persistedPerS: round(out.persisted / Math.max(1e-3, (s.lastAckAt - s.firstSendAt) / 1000)) } : {}),
     },
     latencyMs: { ack: s.ack.summary(), deliver: s.deliver.summary(), connect: s.connect.summary(), schedulerLag: sched },
     server: {

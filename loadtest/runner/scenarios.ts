@@ -121,7 +121,7 @@ async function openLoop(stats: LoadStats, rate: number, durationS: number, roomO
       const intended = t0 + (i * 1000) / rate;
       stats.intended[i] = origin + intended;
       stats.sendLag.record(now - intended);
-      stats.sent++;
+      if (stats.sent++ === 0) stats.firstSendAt = performance.now();
       sender.send(i, roomOf(i), `{"t":${origin + intended},"id":${i}}`);
     }
     if (now - t0 > durationS * 1000 + 5000) break;

@@ -29,6 +29,10 @@ export class LoadStats {
   /** Intended send time (epoch ms) per message index, for ack latency. */
   intended: Float64Array = new Float64Array(0);
   tag = '';
+  /** performance.now() of the first send and of the last ack / delivery: the spans rates are computed over. */
+  firstSendAt = 0;
+  lastAckAt = 0;
+  lastDeliverAt = 0;
   /** Messages with a lower index are warm-up: counted and checked, but their latencies are not recorded. */
   measureFrom = 0;
 
@@ -48,6 +52,7 @@ export class LoadStats {
     if (t === undefined || t === 0 || !clientMsgId.startsWith(this.tag)) return;
     this.intended[i] = 0;
     this.acked++;
+    this.lastAckAt = performance.now();
     if (i >= this.measureFrom) this.ack.record(nowMs() - t);
     if (seq > (this.maxAckedSeq.get(roomId) ?? 0)) this.maxAckedSeq.set(roomId, seq);
   }
@@ -99,6 +104,7 @@ export function instrument(conn: ClientConn, stats: LoadStats, roomOfMsg: (i: nu
       const t = parseFloat(body.slice(5));
       const id = parseInt(body.slice(body.indexOf('"id":') + 5), 10);
       stats.delivered++;
+      stats.lastDeliverAt = performance.now();
       if (id >= stats.measureFrom) stats.deliver.record(at - t);
     },
     onOtherEvent(roomId, seq) {

@@ -73,6 +73,7 @@ export function timelineSvg(title: string, samples: readonly Sample[]): string {
     ]),
     panel(30 + PANEL_H, 'send→deliver latency (from intended send time)', 'ms', ts, [
       { name: 'p50', color: '#2ca02c', values: pick((s) => s.deliverP50) },
+      { name: 'p95', color: '#bcbd22', values: pick((s) => s.deliverP95) },
       { name: 'p99', color: '#ff7f0e', values: pick((s) => s.deliverP99) },
       { name: 'max', color: '#d62728', values: pick((s) => s.deliverMax) },
       { name: 'ack p99', color: '#9467bd', values: pick((s) => s.ackP99) },
