@@ -44,24 +44,29 @@ export function createGateway(o: GatewayOptions): Server {
 
   server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
     const target = balancers[upstreamOf(req.url ?? '/')].pick();
+    let connected = false;
     const upstream = connect(Number(target.port), target.hostname, () => {
+      connected = true;
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
       for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
       upstream.write(lines.join('\r\n') + '\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.pipe(client).pipe(upstream);
     });
-    const drop = () => {
-      client.destroy();
-      upstream.destroy();
-    };
+    // Either side ending ends the other only after what is buffered is flushed: a WebSocket
+    // close frame (1013, 1001, 4401) still reaches a client that reads slowly.
     upstream.on('error', () => {
-      if (!client.writableEnded) client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n');
-      drop();
+      // Not connected yet: the client is still waiting for its upgrade answer.
+      if (!connected && !client.writableEnded) client.end('HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n');
+      else client.destroy();
     });
-    client.on('error', drop);
-    upstream.on('close', drop);
-    client.on('close', drop);
+    client.on('error', () => upstream.destroy());
+    upstream.on('close', () => {
+      if (client.destroyed) return;
+      client.end();
+      setTimeout(() => client.destroy(), 60_000).unref();
+    });
+    client.on('close', () => upstream.destroy());
   });
   return server;
 }
