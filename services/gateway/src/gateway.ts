@@ -7,6 +7,9 @@ export interface GatewayOptions {
   log: { warn(obj: object, msg: string): void };
 }
 
+/** The contract's body limit, enforced here too: an upstream that refuses early would otherwise cut the upload. */
+const BODY_LIMIT = 1024 * 1024;
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
 function unavailable(res: ServerResponse): void {
@@ -25,6 +28,10 @@ export function createGateway(o: GatewayOptions): Server {
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
     if ((req.url ?? '').startsWith('/internal/')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"not found"}}');
+    if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT) {
+      req.resume();
+      return void res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MiB' } }));
+    }
     const target = balancers[upstreamOf(req.url ?? '/')].pick();
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
@@ -36,6 +43,7 @@ export function createGateway(o: GatewayOptions): Server {
       up.pipe(res);
     });
     upstream.on('error', (err) => {
+      if (res.headersSent) return void res.destroy();
       o.log.warn({ err: String(err), target: target.href }, 'upstream failed');
       unavailable(res);
     });
