@@ -1,5 +1,7 @@
 import { AppError } from '@chat/shared/kernel/errors';
+import type { Transaction } from 'kysely';
 import { isUniqueViolation, type Db } from '@chat/shared/db/database';
+import type { Database } from '@chat/shared/db/schema';
 import type { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
 import type { RoomCache } from '@chat/shared/ports/room-cache';
@@ -32,26 +34,44 @@ export interface RoomWriterOptions {
   readonly clock: Clock;
   /** Most commands one transaction takes for one room. */
   readonly maxBatch?: number;
+  /** Most rooms one transaction takes (group commit). */
+  readonly maxLanesPerCommit?: number;
+  /** Transactions in flight at once (default: 1 on SQLite, 8 on MySQL, below the pool's 10). */
+  readonly maxConcurrentCommits?: number;
   readonly onBatch?: (size: number, seconds: number) => void;
 }
 
 const key = (senderId: string, clientMsgId: string) => `${senderId}\u0000${clientMsgId}`;
 
 /**
- * The single writer of each room's timeline in this process. Commands for a
- * room queue up; each drain takes what is queued into ONE transaction: lock
- * the room row, decide every command against the current state, store the
- * numbered events with their projections and one outbox row, commit, then
- * answer and publish. The unique keys (room+seq, room+sender+clientMsgId)
- * keep the timeline right even if another writer overlaps.
+ * The single writer of each room's timeline in this process. Commands queue
+ * per room (a lane); a lane is in at most one transaction at a time. Each
+ * transaction takes what is queued for up to `maxLanesPerCommit` lanes at
+ * once (group commit: one fsync for many rooms), and for each lane locks the
+ * room row, decides every command against the current state and stores the
+ * numbered events with their projections and one outbox row. After the
+ * commit it answers and publishes, lane by lane, in seq order. The unique
+ * keys (room+seq, room+sender+clientMsgId) keep the timeline right even if
+ * another writer overlaps.
  */
 export class RoomWriter implements RoomCommands {
   private readonly queues = new Map<string, Pending[]>();
   private readonly states = new Map<string, RoomState>();
+  /** Lanes with queued commands and no transaction in flight, oldest first. */
+  private readonly ready = new Set<string>();
+  private readonly inFlight = new Set<string>();
+  private activeCommits = 0;
   private readonly maxBatch: number;
+  private readonly maxLanes: number;
+  private readonly maxCommits: number;
 
   constructor(private readonly o: RoomWriterOptions) {
     this.maxBatch = o.maxBatch ?? 256;
+    // SQLite has one connection, so one transaction at a time taking many rooms (one fsync for all);
+    // MySQL overlaps transactions on its pool, each taking a few rooms (fewer round trips each).
+    const sqlite = o.db.dialect === 'sqlite';
+    this.maxLanes = o.maxLanesPerCommit ?? (sqlite ? 64 : 8);
+    this.maxCommits = o.maxConcurrentCommits ?? (sqlite ? 1 : 8);
   }
 
   execute(command: RoomCommand): Promise<RoomCommandResult> {
@@ -59,9 +79,10 @@ export class RoomWriter implements RoomCommands {
     return new Promise((resolve, reject) => {
       const queue = this.queues.get(lane);
       const pending = { command, resolve, reject };
-      if (queue) return void queue.push(pending);
-      this.queues.set(lane, [pending]);
-      void this.drain(lane);
+      if (queue) queue.push(pending);
+      else this.queues.set(lane, [pending]);
+      if (!this.inFlight.has(lane)) this.ready.add(lane);
+      this.pump();
     });
   }
 
@@ -72,34 +93,60 @@ export class RoomWriter implements RoomCommands {
     return `direct:${directKeyOf(command.actorId, other)}`;
   }
 
-  private async drain(lane: string): Promise<void> {
-    const queue = this.queues.get(lane)!;
-    while (queue.length > 0) {
-      const batch = queue.splice(0, this.maxBatch);
+  /** Starts commits while there is work and room for another transaction. */
+  private pump(): void {
+    while (this.activeCommits < this.maxCommits && this.ready.size > 0) {
+      const group: { lane: string; batch: Pending[] }[] = [];
+      for (const lane of this.ready) {
+        if (group.length >= this.maxLanes) break;
+        this.ready.delete(lane);
+        this.inFlight.add(lane);
+        const queue = this.queues.get(lane)!;
+        group.push({ lane, batch: queue.splice(0, this.maxBatch) });
+        if (queue.length === 0) this.queues.delete(lane);
+      }
+      // A fixed lock order: two transactions never wait on each other's rooms in a cycle.
+      group.sort((a, b) => (a.lane < b.lane ? -1 : 1));
+      this.activeCommits++;
       const started = process.hrtime.bigint();
-      await this.runBatch(lane, batch);
-      this.o.onBatch?.(batch.length, Number(process.hrtime.bigint() - started) / 1e9);
+      void this.commitGroup(group).finally(() => {
+        this.o.onBatch?.(group.reduce((n, g) => n + g.batch.length, 0), Number(process.hrtime.bigint() - started) / 1e9);
+        this.activeCommits--;
+        for (const { lane } of group) {
+          this.inFlight.delete(lane);
+          if (this.queues.has(lane)) this.ready.add(lane);
+        }
+        this.pump();
+      });
     }
-    this.queues.delete(lane);
   }
 
-  private async runBatch(lane: string, batch: Pending[]): Promise<void> {
+  /** One transaction for the group; if it fails, each lane alone, so one bad lane cannot fail the others. */
+  private async commitGroup(group: { lane: string; batch: Pending[] }[]): Promise<void> {
+    if (group.length > 1) {
+      try {
+        const done = await this.o.db.kysely.transaction().execute(async (trx) => {
+          const out = [];
+          for (const { lane, batch } of group) out.push(await this.transact(trx, lane, batch));
+          return out;
+        });
+        for (const d of done) await this.afterCommit(d);
+        return;
+      } catch {
+        for (const { lane } of group) this.forgetState(lane);
+      }
+    }
+    for (const { lane, batch } of group) await this.commitLane(lane, batch);
+  }
+
+  private async commitLane(lane: string, batch: Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const { settled, outboxId, envelopes, roomId, state } = await this.transact(lane, batch);
-        if (roomId && state) {
-          this.states.set(roomId, state);
-          await this.o.cache.putHead(roomId, state.lastSeq).catch(() => undefined);
-          if (envelopes.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
-            await this.o.cache.putMembers(roomId, state.deleted ? {} : (Object.fromEntries([...state.members].map(([id, m]) => [id, m.role])) as Record<string, Role>)).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
-          }
-        }
-        if (outboxId !== undefined) await this.o.relay.publishCommitted(outboxId, envelopes);
-        for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
+        const done = await this.o.db.kysely.transaction().execute((trx) => this.transact(trx, lane, batch));
+        await this.afterCommit(done);
         return;
       } catch (err) {
-        if (lane.startsWith('create:') || lane.startsWith('direct:')) this.states.clear();
-        else this.states.delete(lane);
+        this.forgetState(lane);
         if (attempt < 3 && (isUniqueViolation(err) || isDeadlock(err))) continue;
         for (const p of batch) p.reject(err);
         return;
@@ -107,10 +154,30 @@ export class RoomWriter implements RoomCommands {
     }
   }
 
-  private async transact(lane: string, batch: Pending[]) {
+  private forgetState(lane: string): void {
+    if (lane.startsWith('create:') || lane.startsWith('direct:')) this.states.clear();
+    else this.states.delete(lane);
+  }
+
+  /** After the commit: caches, then the bus, then the answers (an ack means durable and published). */
+  private async afterCommit(d: Awaited<ReturnType<RoomWriter['transact']>>): Promise<void> {
+    const { settled, outboxId, envelopes, roomId, state } = d;
+    if (roomId && state) {
+      this.states.set(roomId, state);
+      await this.o.cache.putHead(roomId, state.lastSeq).catch(() => undefined);
+      if (envelopes.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
+        const members = state.deleted ? {} : (Object.fromEntries([...state.members].map(([id, m]) => [id, m.role])) as Record<string, Role>);
+        await this.o.cache.putMembers(roomId, members).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
+      }
+    }
+    if (outboxId !== undefined) await this.o.relay.publishCommitted(outboxId, envelopes);
+    for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
+  }
+
+  private async transact(trx: Transaction<Database>, lane: string, batch: Pending[]) {
     const now = this.o.clock().toISOString();
     const ctxBase = { now, newId: this.o.newId };
-    return this.o.db.kysely.transaction().execute(async (trx) => {
+    {
       const settled: Settled[] = [];
       const events: TimelineEvent[] = [];
       let state: RoomState | undefined;
@@ -169,7 +236,7 @@ export class RoomWriter implements RoomCommands {
       const envelopes = await appendTimeline(trx, events, state, this.o.newId);
       const outboxId = await outboxIdOf(trx, this.o.db.dialect);
       return { settled, outboxId, envelopes, roomId, state };
-    });
+    }
   }
 
   private resultOf(outcome: Outcome, events: TimelineEvent[], state: RoomState): RoomCommandResult {
