@@ -18,6 +18,7 @@ export interface ApiDeps {
   relay: OutboxRelay;
   tokens: AccessTokens;
   refreshTtlSeconds: number;
+  passwordHashLogN?: number;
   commands: RoomCommands;
   queries: RoomQueries;
   presence: Presence;
@@ -29,7 +30,7 @@ export interface ApiDeps {
 
 /** The edge: auth, users, rooms and members; room writes become commands for the room writer. */
 export async function registerApi(app: FastifyInstance, d: ApiDeps): Promise<void> {
-  const auth = new AuthService({ db: d.db, relay: d.relay, tokens: d.tokens, refreshTtlSeconds: d.refreshTtlSeconds, newId: d.newId, clock: d.clock });
+  const auth = new AuthService({ db: d.db, relay: d.relay, tokens: d.tokens, refreshTtlSeconds: d.refreshTtlSeconds, passwordHashLogN: d.passwordHashLogN, newId: d.newId, clock: d.clock });
   await authRoutes(app, { auth, limiter: d.limiter, authRule: d.authRule });
   await usersRoutes(app, { db: d.db });
   await roomsRoutes(app, { db: d.db, commands: d.commands, queries: d.queries });

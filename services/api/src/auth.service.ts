@@ -21,6 +21,7 @@ export interface AuthServiceDeps {
   relay: OutboxRelay;
   tokens: AccessTokens;
   refreshTtlSeconds: number;
+  passwordHashLogN?: number;
   newId: IdGenerator;
   clock: Clock;
 }
@@ -37,7 +38,7 @@ export class AuthService {
   }
 
   async register(username: string, password: string, displayName: string): Promise<{ user: UserView } & TokenPair> {
-    const row = { id: this.d.newId(), username: username.toLowerCase(), display_name: displayName, password_hash: await hashPassword(password), created_at: this.d.clock().getTime() };
+    const row = { id: this.d.newId(), username: username.toLowerCase(), display_name: displayName, password_hash: await hashPassword(password, this.d.passwordHashLogN), created_at: this.d.clock().getTime() };
     const user = userView(row);
     const event = { id: this.d.newId(), type: 'user.registered', version: 1, key: user.id, occurredAt: user.createdAt, payload: { user } };
     try {

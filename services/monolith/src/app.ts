@@ -22,7 +22,7 @@ export async function buildMonolith(config: Config): Promise<{ app: FastifyInsta
   const rules = rateRules(config);
 
   const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics });
-  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, authRule: rules.authRule, newId, clock: systemClock });
+  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, authRule: rules.authRule, newId, clock: systemClock });
   await message.register(app, { limiter: infra.limiter, messageRule: rules.messageRule });
   await registerDbSearch(app, { db: infra.db!, queries: message.queries });
   const hub = await registerWsGateway(app, {

@@ -17,6 +17,8 @@ export interface Config {
   readonly kafkaTopicPrefix: string;
   readonly elasticsearchUrl: string | undefined;
   readonly logLevel: string;
+  /** scrypt cost as log2(N): 17 (OWASP) unless lowered for load tests. */
+  readonly passwordHashLogN: number;
   readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   readonly rateLimit: {
     enabled: boolean;
@@ -121,6 +123,7 @@ export function loadConfig(env: Env = process.env): Config {
     kafkaTopicPrefix: kafkaTopicPrefix(env),
     elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
     logLevel,
+    passwordHashLogN: int(env, 'PASSWORD_HASH_LOG_N', 17, 10, 20),
     jwt: {
       secret: jwtSecret(env, dataDir),
       issuer: env.JWT_ISSUER?.trim() || 'sturdy-chat',
