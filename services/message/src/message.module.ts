@@ -35,6 +35,6 @@ export function createMessageModule(d: MessageModuleDeps) {
   return {
     writer,
     queries,
-    register: (app: FastifyInstance, r: { limiter: RateLimiter; messageRule: BucketRule }) => messagesRoutes(app, { commands: writer, queries, limiter: r.limiter, messageRule: r.messageRule }),
+    register: (app: FastifyInstance, r: { limiter: RateLimiter; messageRule: BucketRule }) => messagesRoutes(app, { commands: writer, queries, limiter: r.limiter, messageRule: r.messageRule, sendAck: d.metrics.sendAck }),
   };
 }

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Histogram } from 'prom-client';
 import { NotFoundError, RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
 import { queryInt } from '@chat/shared/http/request-parsing';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
@@ -11,6 +12,8 @@ export interface MessagesRoutesDeps {
   queries: RoomQueries;
   limiter: RateLimiter;
   messageRule: BucketRule;
+  /** Send → durable ack, by transport. */
+  sendAck?: Histogram<'transport'>;
 }
 
 type Params = { roomId: string; messageId: string };
@@ -29,7 +32,9 @@ export async function messagesRoutes(app: FastifyInstance, d: MessagesRoutesDeps
     const cmd = { clientMsgId: clientMsgId(input.clientMsgId), body: messageBody(input.body) };
     const verdict = await d.limiter.take(`msg:${request.userId}`, d.messageRule);
     if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+    const ack = d.sendAck?.startTimer({ transport: 'http' });
     const result = await d.commands.execute({ type: 'postMessage', actorId: request.userId, roomId, ...cmd });
+    ack?.();
     if (result.type !== 'message') throw new Error('expected a message');
     return reply.status(result.created ? 201 : 200).send({ message: result.message });
   });

@@ -1,4 +1,4 @@
-import type { Counter } from 'prom-client';
+import type { Counter, Histogram } from 'prom-client';
 import type { AccessTokens } from '@chat/shared/auth/access-token';
 import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
 import { topicOf, type EventEnvelope } from '@chat/shared/events/event-envelope';
@@ -23,7 +23,7 @@ export interface WsHubDeps {
   validateSend: (frame: { clientMsgId: unknown; body: unknown }) => { clientMsgId: string; body: string };
   config: { authTimeoutMs: number; pingIntervalMs: number; maxBufferedBytes: number };
   instanceId: string;
-  metrics: { framesIn: Counter; framesOut: Counter; delivered: Counter };
+  metrics: { framesIn: Counter; framesOut: Counter; delivered: Counter; sendAck: Histogram<'transport'>; sendDeliver: Histogram };
   log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
 }
 
@@ -124,7 +124,9 @@ export class WsHub {
         const input = this.d.validateSend(frame);
         const sendVerdict = await this.d.limiter.take(`msg:${userId}`, this.d.messageRule);
         if (!sendVerdict.allowed) throw new RateLimitedError(sendVerdict.retryAfterSeconds);
+        const ack = this.d.metrics.sendAck.startTimer({ transport: 'ws' });
         const result = await this.d.commands.execute({ type: 'postMessage', actorId: userId, roomId: frame.roomId, ...input });
+        ack();
         if (result.type !== 'message') throw new Error('expected a message');
         return void c.send({ type: 'ack', roomId: frame.roomId, clientMsgId: input.clientMsgId, messageId: result.message.id, seq: result.message.seq });
       }
@@ -135,6 +137,7 @@ export class WsHub {
   }
 
   private onTimeline(event: TimelineEvent): void {
+    if (event.type === 'message.posted') this.d.metrics.sendDeliver.observe(Math.max(0, Date.now() - Date.parse(event.message.createdAt)) / 1000);
     const set = this.byRoom.get(event.roomId);
     if (!set) return;
     for (const c of [...set]) {

@@ -32,7 +32,7 @@ export async function registerWsGateway(app: FastifyInstance, d: WsGatewayDeps):
     validateSend: (f) => ({ clientMsgId: clientMsgId(f.clientMsgId), body: messageBody(f.body) }),
     config: d.config.ws,
     instanceId: newId(),
-    metrics: { framesIn: d.metrics.wsFramesIn, framesOut: d.metrics.wsFramesOut, delivered: d.metrics.wsDelivered },
+    metrics: { framesIn: d.metrics.wsFramesIn, framesOut: d.metrics.wsFramesOut, delivered: d.metrics.wsDelivered, sendAck: d.metrics.sendAck, sendDeliver: d.metrics.sendDeliver },
     log: app.log,
   });
   await hub.start();

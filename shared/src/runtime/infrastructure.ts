@@ -4,6 +4,7 @@ import { openDatabase, type Db } from '../db/database';
 import { InMemoryEventBus } from '../events/in-memory-event-bus';
 import { KafkaEventBus } from '../events/kafka-event-bus';
 import type { EventBus } from '../events/event-bus';
+import { InstrumentedEventBus } from '../events/instrumented-event-bus';
 import { InProcessRoomCache } from '../cache/in-process-room-cache';
 import { RedisRoomCache } from '../cache/redis-room-cache';
 import { InProcessPresence } from '../cache/in-process-presence';
@@ -50,11 +51,12 @@ export async function openInfrastructure(config: Config, metrics: Metrics, clien
     await redis.connect();
     instrument(redis, metrics);
   }
-  const bus: EventBus = config.kafkaBrokers ? await KafkaEventBus.connect({ brokers: config.kafkaBrokers, clientId, topicPrefix: config.kafkaTopicPrefix }) : new InMemoryEventBus();
+  const raw: EventBus = config.kafkaBrokers ? await KafkaEventBus.connect({ brokers: config.kafkaBrokers, clientId, topicPrefix: config.kafkaTopicPrefix }) : new InMemoryEventBus();
+  const bus = new InstrumentedEventBus(raw, metrics);
   const checks: Record<string, () => Promise<void>> = {};
   if (db) checks.database = async () => void (await db.kysely.selectFrom('outbox').select('id').limit(1).execute());
   if (redis) checks.redis = async () => void (await redis.ping());
-  if (bus instanceof KafkaEventBus) checks.kafka = () => bus.ping();
+  if (raw instanceof KafkaEventBus) checks.kafka = () => raw.ping();
   return {
     db,
     redis,
