@@ -29,6 +29,7 @@ await runService(async (config) => {
     app,
     close: async () => {
       await app.close();
+      await message.writer.idle();
       await relay.stop();
       await infra.close();
     },

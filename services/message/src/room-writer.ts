@@ -86,6 +86,11 @@ export class RoomWriter implements RoomCommands {
     });
   }
 
+  /** Resolves once nothing is queued or committing: shutdown waits for it before closing the database. */
+  async idle(): Promise<void> {
+    while (this.activeCommits > 0 || this.queues.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
   /** Direct rooms of one pair share a lane, so two requests for the pair make one room. */
   private createLane(command: Extract<RoomCommand, { type: 'createRoom' }>): string {
     if (command.roomType !== 'direct') return `create:${this.o.newId()}`;

@@ -60,6 +60,7 @@ export async function buildMonolith(config: Config): Promise<{ app: FastifyInsta
       await hub.stop();
       await notifications.close();
       await app.close();
+      await message.writer.idle();
       await relay.stop();
       await infra.close();
     },
