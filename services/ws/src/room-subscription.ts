@@ -53,7 +53,8 @@ export class RoomSubscription {
   }
 
   private deliver(event: TimelineEvent): void {
-    if (event.seq !== this.lastDelivered + 1) return;
+    // A replay page may be mid-way when the client unsubscribes: nothing may follow `unsubscribed`.
+    if (this.closed || event.seq !== this.lastDelivered + 1) return;
     if (this.sink.sendEvent(event)) this.lastDelivered = event.seq;
     else this.closed = true;
   }
