@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
-import { AppError, ValidationError } from '@chat/shared/kernel/errors';
+import { AppError, isDependencyUnavailable, UnavailableError, ValidationError } from '@chat/shared/kernel/errors';
 import type { TimelineEvent } from '@chat/shared/events/timeline-events';
 import { parseFrame, type ClientFrame } from './ws.frames';
 import { RoomSubscription } from './room-subscription';
@@ -84,7 +84,7 @@ export class WsConnection {
     try {
       await this.hub.handle(this, frame);
     } catch (err) {
-      const e = err instanceof AppError ? err : undefined;
+      const e = err instanceof AppError ? err : isDependencyUnavailable(err) ? new UnavailableError('a dependency is unavailable, retry shortly') : undefined;
       if (!e) this.hub.log.error({ err }, 'ws frame error');
       const roomId = 'roomId' in frame ? frame.roomId : undefined;
       const clientMsgId = frame.type === 'send' && typeof frame.clientMsgId === 'string' ? frame.clientMsgId : undefined;

@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorBody, RateLimitedError } from '../kernel/errors';
+import { AppError, errorBody, isDependencyUnavailable, RateLimitedError } from '../kernel/errors';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -53,6 +53,10 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const code = err.statusCode === 413 ? 'PAYLOAD_TOO_LARGE' : err.statusCode === 404 ? 'NOT_FOUND' : 'VALIDATION_FAILED';
       const status = code === 'VALIDATION_FAILED' ? 400 : err.statusCode;
       return reply.status(status).send({ error: { code, message: err.message } });
+    }
+    if (isDependencyUnavailable(err)) {
+      request.log.warn({ err: String(err) }, 'a dependency is unavailable');
+      return reply.status(503).header('retry-after', '1').send({ error: { code: 'UNAVAILABLE', message: 'a dependency is unavailable, retry shortly' } });
     }
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });

@@ -84,7 +84,11 @@ export class ServerProcess {
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, PORT: String(port) };
     // A service reads <SERVICE>_PORT before PORT; only PORT is ours to set here.
     for (const k of Object.keys(env)) if (/_PORT$/.test(k) && k !== 'PORT' && !(k in this.env)) delete env[k];
-    if (this.options.target === 'embedded') delete env.REDIS_URL;
+    // Phase 1 targets run on what they name: embedded on nothing, mysql on MySQL + Redis only.
+    for (const name of ['REDIS_URL', 'KAFKA_BROKERS', 'ELASTICSEARCH_URL']) {
+      if (name in this.env) continue;
+      if (this.options.target === 'embedded' || name !== 'REDIS_URL') delete env[name];
+    }
     const entry = this.options.entry ?? 'services/monolith/src/main.ts';
     this.child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
