@@ -94,6 +94,13 @@ export function authSuite(t: Test, ctx: Ctx): void {
     t.same(me.body, { user: s.user }, 'the login access token works');
   });
 
+  t.test('passwords are taken exactly as sent (no trimming, no case folding)', async (t) => {
+    const s = await a.register(uname(), { password: '  Spaced Pass  ' });
+    t.equal((await a.login(s.user.username, '  Spaced Pass  ')).status, 200, 'exact password');
+    t.equal((await a.login(s.user.username, 'Spaced Pass')).status, 401, 'trimmed password');
+    t.equal((await a.login(s.user.username, '  spaced pass  ')).status, 401, 'lower-cased password');
+  });
+
   t.test('login: wrong password and unknown user are the same 401', async (t) => {
     const s = await a.register();
     const wrong = await a.login(s.user.username, 'not the password');

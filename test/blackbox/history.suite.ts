@@ -68,6 +68,9 @@ export function historySuite(t: Test, ctx: Ctx): void {
     t.equal(head.hasMore, false, 'nothing older');
     const past = await a.messages(s, roomId, '?after=100000');
     t.same(past, { messages: [], hasMore: false }, 'after the end: empty');
+    const beyond = await a.messages(s, roomId, '?before=100000&limit=3');
+    t.same(seqs(beyond.messages), all.slice(-3), 'before beyond the end: the newest, ascending');
+    t.equal(beyond.hasMore, true);
     const first = await a.messages(s, roomId, '?before=1');
     t.same(first, { messages: [], hasMore: false }, 'before the start: empty');
   });

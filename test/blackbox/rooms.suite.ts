@@ -48,6 +48,22 @@ export function roomsSuite(t: Test, ctx: Ctx): void {
     isError(t, await create(s!.accessToken, { name: 'x' }), 400, 'VALIDATION_FAILED', 'type', 'missing type');
   });
 
+  t.test('duplicate memberIds make one member each', async (t) => {
+    const [s, b, c] = await a.users(3);
+    const res = await create(s!.accessToken, { type: 'group', name: 'dups', memberIds: [b!.user.id, b!.user.id, c!.user.id, b!.user.id, s!.user.id, s!.user.id] });
+    t.ok(res.status === 201 || res.status === 400, `answered ${res.status}, not a 500`);
+    if (res.status !== 201) return;
+    t.match(res.body.room, { memberCount: 3, lastSeq: 4 }, 'three members, four events');
+    t.equal((await a.members(s!, res.body.room.id)).length, 3);
+  });
+
+  t.test('a direct room has no name even if one is sent', async (t) => {
+    const [s, b] = await a.users(2);
+    const res = await create(s!.accessToken, { type: 'direct', name: 'ours', memberIds: [b!.user.id] });
+    t.ok(res.status === 201 || res.status === 400, `answered ${res.status}`);
+    if (res.status === 201) t.equal(res.body.room.name, null, 'name is null');
+  });
+
   t.test('memberIds: up to 100; an unknown or malformed id is a 400 naming memberIds', async (t) => {
     const s = await a.register();
     const many = await a.users(101);

@@ -26,6 +26,21 @@ export function searchSuite(t: Test, ctx: Ctx): void {
     t.same(bodies(sub), [`${tag} 서버가 죽었어요`], 'a part of a Korean word');
   });
 
+  t.test('one-character queries, emoji and long substrings match too', async (t) => {
+    const s = await a.register();
+    const room = await a.group(s);
+    const tag = word();
+    const long = `${tag}${'가나다라마바사아자차카타파하'.repeat(10)}z`;
+    await a.post(s, room.id, `${tag} 서버가 죽었어요 🎉 party`);
+    await a.post(s, room.id, long);
+    const hit = (q: string) => find(s, { q, roomId: room.id }, (r) => bodies(r).length >= 1);
+    t.equal(bodies(await hit('죽')).length, 1, 'one Hangul syllable');
+    t.equal(bodies(await hit('🎉')).length, 1, 'one emoji (an astral character)');
+    t.equal(bodies(await hit('🎉 PA')).length, 1, 'emoji followed by text');
+    t.equal(bodies(await hit(long.slice(20, 200))).length, 1, 'a 180-character substring of a long word');
+    t.same(bodies(await a.search(s, { q: `${long.slice(20, 199)}y`, roomId: room.id })), [], 'a long query that differs in its last character');
+  });
+
   t.test('matching is case-insensitive and finds a word inside a longer word', async (t) => {
     const s = await a.register();
     const room = await a.group(s);

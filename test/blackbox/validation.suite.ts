@@ -125,6 +125,11 @@ export function validationSuite(t: Test, ctx: Ctx): void {
   t.test('unknown routes are 404 with the error body; nothing malformed is ever a 500', async (t) => {
     const { owner, roomId, msgId } = await setup();
     isError(t, await a.req('GET', '/v1/nothing-here', { token: owner.accessToken }), 404, 'NOT_FOUND', undefined, 'unknown route');
+    for (const [method, path] of [['PUT', `/v1/rooms/${roomId}`], ['DELETE', '/v1/rooms'], ['PATCH', '/v1/auth/login'], ['POST', `/v1/rooms/${roomId}/events`]] as const) {
+      const res = await a.req(method, path, { token: owner.accessToken, body: {} });
+      t.ok([404, 405].includes(res.status), `${method} on a route without it → ${res.status}`);
+      t.type(res.body?.error?.code, 'string', 'with the error body');
+    }
     const odd: string[] = [
       '{}', '{"__proto__":{"isAdmin":true}}', '{"constructor":{"prototype":{"x":1}}}', '{"body":"\\u0000"}',
       JSON.stringify({ clientMsgId: '\ud800', body: '\udfff' }), JSON.stringify({ clientMsgId: cmid(), body: `${'x'.repeat(100)}\u0000` }),

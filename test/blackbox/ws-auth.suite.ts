@@ -76,6 +76,14 @@ export function wsAuthSuite(t: Test, ctx: Ctx): void {
     t.notOk(c.received.some((f) => f.type === 'error'), 'no error');
   });
 
+  t.test('with no allow-list configured, a foreign browser Origin is refused and the same origin accepted', async (t) => {
+    const s = await a.register();
+    t.equal(await refusedStatus(ctx.wsUrl, { token: s.accessToken, origin: 'http://evil.example' }), 403, 'foreign origin');
+    const same = new URL(ctx.wsUrl);
+    const c = await rawWs(t, ctx, { token: s.accessToken, origin: `http://${same.host}` });
+    t.match(await c.next(() => true, 5000, 'ready'), { type: 'ready' }, 'the page this server serves may connect');
+  });
+
   t.test('with a short WS_AUTH_TIMEOUT_MS and an Origin allow-list', async (t) => {
     const own = await ownServer(t, ctx, { WS_AUTH_TIMEOUT_MS: '700', WS_ALLOWED_ORIGINS: 'http://good.example,http://also.example' });
     const s = await own.api.register();
@@ -100,6 +108,8 @@ export function wsAuthSuite(t: Test, ctx: Ctx): void {
       t.equal(await refusedStatus(own.wsUrl, { token: s.accessToken, origin: 'http://evil.example' }), 403, 'evil origin, header auth');
       t.equal(await refusedStatus(own.wsUrl, { origin: 'http://evil.example' }), 403, 'evil origin, no auth');
       t.equal(await refusedStatus(own.wsUrl, { token: s.accessToken, origin: 'http://good.example.evil.example' }), 403, 'prefix trick');
+      t.equal(await refusedStatus(own.wsUrl, { token: s.accessToken, origin: 'https://good.example' }), 403, 'other scheme');
+      t.equal(await refusedStatus(own.wsUrl, { token: s.accessToken, origin: 'null' }), 403, 'opaque origin "null"');
     });
 
     t.test('an allowed Origin, or none (non-browser client), is accepted', async (t) => {
