@@ -1,4 +1,12 @@
 import t from 'tap';
+
+// Whatever a failed case leaves behind (a socket, a timer), the file ends: it says what was left, then exits.
+t.teardown(() => {
+  setTimeout(() => {
+    console.error(`# still alive 15 s after the last test: ${process.getActiveResourcesInfo().join(', ')}`);
+    process.exit();
+  }, 15_000).unref();
+});
 import { Phase3Cluster, phase3Available } from '@chat/shared/testing/phase3-cluster';
 import { runBlackbox } from './run-suites';
 

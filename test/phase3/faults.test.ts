@@ -1,4 +1,12 @@
 import t from 'tap';
+
+// Whatever a failed case leaves behind (a socket, a timer), the file ends: it says what was left, then exits.
+t.teardown(() => {
+  setTimeout(() => {
+    console.error(`# still alive 15 s after the last test: ${process.getActiveResourcesInfo().join(', ')}`);
+    process.exit();
+  }, 15_000).unref();
+});
 import { execFileSync } from 'node:child_process';
 import { openDatabase } from '@chat/shared/db/database';
 import { EsMessageIndex } from '@chat/search/es-message-index';
