@@ -135,7 +135,7 @@ export class RoomWriter implements RoomCommands {
           for (const { lane, batch } of group) out.push(await this.transact(trx, lane, batch));
           return out;
         });
-        for (const d of done) await this.afterCommit(d);
+        await this.afterCommit(done);
         return;
       } catch {
         for (const { lane } of group) this.forgetState(lane);
@@ -148,7 +148,7 @@ export class RoomWriter implements RoomCommands {
     for (let attempt = 1; ; attempt++) {
       try {
         const done = await this.o.db.kysely.transaction().execute((trx) => this.transact(trx, lane, batch));
-        await this.afterCommit(done);
+        await this.afterCommit([done]);
         return;
       } catch (err) {
         this.forgetState(lane);
@@ -164,10 +164,13 @@ export class RoomWriter implements RoomCommands {
     else this.states.delete(lane);
   }
 
-  /** After the commit: caches, then the bus, then the answers (an ack means durable and published). */
-  private async afterCommit(d: Awaited<ReturnType<RoomWriter['transact']>>): Promise<void> {
-    const { settled, outboxId, envelopes, roomId, state } = d;
-    if (roomId && state) {
+  /**
+   * After the commit: caches, then ONE publish for every lane of the group
+   * (one broker round trip; per-room order holds within it), then the answers.
+   */
+  private async afterCommit(lanes: Awaited<ReturnType<RoomWriter['transact']>>[]): Promise<void> {
+    for (const { envelopes, roomId, state } of lanes) {
+      if (!roomId || !state) continue;
       this.states.set(roomId, state);
       await this.o.cache.putHead(roomId, state.lastSeq).catch(() => undefined);
       if (envelopes.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
@@ -175,8 +178,9 @@ export class RoomWriter implements RoomCommands {
         await this.o.cache.putMembers(roomId, members).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
       }
     }
-    if (outboxId !== undefined) await this.o.relay.publishCommitted(outboxId, envelopes);
-    for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
+    const published = lanes.filter((l) => l.outboxId !== undefined);
+    if (published.length > 0) await this.o.relay.publishCommitted(published.map((l) => l.outboxId!), published.flatMap((l) => l.envelopes));
+    for (const { settled } of lanes) for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
   }
 
   private async transact(trx: Transaction<Database>, lane: string, batch: Pending[]) {

@@ -15,7 +15,8 @@ interface Logger {
  */
 export class OutboxRelay {
   private published: number[] = [];
-  private readonly failed = new Map<number, EventEnvelope[]>();
+  /** Publishes that failed, oldest first, each with the outbox rows behind it. */
+  private readonly failed: { ids: number[]; envelopes: EventEnvelope[] }[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chain: Promise<void> = Promise.resolve();
 
@@ -43,28 +44,34 @@ export class OutboxRelay {
     this.timer.unref();
   }
 
-  /** Called by the writer after commit, in commit order. Resolves when the bus accepted the events. */
-  async publishCommitted(outboxId: number, envelopes: EventEnvelope[]): Promise<void> {
+  /**
+   * Called by a writer after its commit, in commit order, with the rows it
+   * wrote and their events (several rows at once for a group commit).
+   * Resolves when the bus accepted the events.
+   */
+  async publishCommitted(outboxIds: number | number[], envelopes: EventEnvelope[]): Promise<void> {
+    const ids = Array.isArray(outboxIds) ? outboxIds : [outboxIds];
     try {
       await this.bus.publish(envelopes);
-      this.published.push(outboxId);
+      this.published.push(...ids);
     } catch (err) {
-      this.log.warn({ err, outboxId }, 'publish failed; will retry');
-      this.failed.set(outboxId, envelopes);
+      this.log.warn({ err, outboxIds: ids }, 'publish failed; will retry');
+      this.failed.push({ ids, envelopes });
     }
   }
 
   /** Deletes published rows in bulk and retries failed publishes. */
   flush(): Promise<void> {
     this.chain = this.chain.then(async () => {
-      for (const [id, envelopes] of [...this.failed]) {
+      while (this.failed.length > 0) {
+        const { ids, envelopes } = this.failed[0]!;
         try {
           await this.bus.publish(envelopes);
-          this.failed.delete(id);
-          this.published.push(id);
         } catch {
           break;
         }
+        this.failed.shift();
+        this.published.push(...ids);
       }
       const ids = this.published;
       if (ids.length === 0) return;
