@@ -1,11 +1,11 @@
-import { AppError } from '@chat/shared/kernel/errors';
+import { AppError, isDependencyUnavailable, type ErrorCode } from '@chat/shared/kernel/errors';
 import type { Transaction } from 'kysely';
 import { isUniqueViolation, type Db } from '@chat/shared/db/database';
 import type { Database } from '@chat/shared/db/schema';
 import type { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
 import type { RoomCache } from '@chat/shared/ports/room-cache';
-import type { RoomCommand, RoomCommandResult, RoomCommands } from '@chat/shared/ports/room-commands';
+import type { RoomCommand, RoomCommandOutcome, RoomCommandResult, RoomCommands } from '@chat/shared/ports/room-commands';
 import type { MessageView, Role, TimelineEvent } from '@chat/shared/events/timeline-events';
 import { decide, decideCreate, type Outcome } from './domain/room.decide';
 import { evolve } from './domain/room.evolve';
@@ -84,6 +84,12 @@ export class RoomWriter implements RoomCommands {
       if (!this.inFlight.has(lane)) this.ready.add(lane);
       this.pump();
     });
+  }
+
+  async executeMany(commands: RoomCommand[]): Promise<RoomCommandOutcome[]> {
+    // Every execute() is queued before the first await: the order of `commands` is the order of their seqs per room.
+    const settled = await Promise.allSettled(commands.map((c) => this.execute(c)));
+    return settled.map((s) => (s.status === 'fulfilled' ? { result: s.value } : { error: outcomeError(s.reason) }));
   }
 
   /** Resolves once nothing is queued or committing: shutdown waits for it before closing the database. */
@@ -263,6 +269,12 @@ export class RoomWriter implements RoomCommands {
         return { type: 'done' };
     }
   }
+}
+
+function outcomeError(err: unknown): { code: ErrorCode; message: string } {
+  if (err instanceof AppError) return { code: err.code, message: err.message };
+  if (isDependencyUnavailable(err)) return { code: 'UNAVAILABLE', message: 'a dependency is unavailable, retry shortly' };
+  return { code: 'INTERNAL', message: 'internal error' };
 }
 
 function isDeadlock(err: unknown): boolean {

@@ -14,6 +14,9 @@ export class WsConnection {
   readonly id = randomUUID();
   userId: string | undefined;
   readonly subscriptions = new Map<string, RoomSubscription>();
+  /** Sends waiting for the room writer, in the order the client sent them. */
+  readonly pendingSends: { roomId: string; clientMsgId: string; body: string; ack: () => void }[] = [];
+  sending = false;
   private authTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
   private alive = true;

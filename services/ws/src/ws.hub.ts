@@ -3,7 +3,7 @@ import type { AccessTokens } from '@chat/shared/auth/access-token';
 import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
 import { topicOf, type EventEnvelope } from '@chat/shared/events/event-envelope';
 import type { TimelineEvent } from '@chat/shared/events/timeline-events';
-import { NotFoundError, RateLimitedError } from '@chat/shared/kernel/errors';
+import { AppError, isDependencyUnavailable, NotFoundError, RateLimitedError } from '@chat/shared/kernel/errors';
 import type { Presence } from '@chat/shared/ports/presence';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
@@ -124,15 +124,44 @@ export class WsHub {
         const input = this.d.validateSend(frame);
         const sendVerdict = await this.d.limiter.take(`msg:${userId}`, this.d.messageRule);
         if (!sendVerdict.allowed) throw new RateLimitedError(sendVerdict.retryAfterSeconds);
-        const ack = this.d.metrics.sendAck.startTimer({ transport: 'ws' });
-        const result = await this.d.commands.execute({ type: 'postMessage', actorId: userId, roomId: frame.roomId, ...input });
-        ack();
-        if (result.type !== 'message') throw new Error('expected a message');
-        return void c.send({ type: 'ack', roomId: frame.roomId, clientMsgId: input.clientMsgId, messageId: result.message.id, seq: result.message.seq });
+        c.pendingSends.push({ roomId: frame.roomId, ...input, ack: this.d.metrics.sendAck.startTimer({ transport: 'ws' }) });
+        if (!c.sending) void this.flushSends(c);
+        return;
       }
       case 'typing':
         if (!(await this.d.queries.roleOf(frame.roomId, userId))) throw new NotFoundError('room');
         return this.signal('typing.started', frame.roomId, { roomId: frame.roomId, userId });
+    }
+  }
+
+  /**
+   * Hands a socket's queued sends to the room writer in one call, in order,
+   * while later frames go on being read; answers each with its ack or error.
+   */
+  private async flushSends(c: WsConnection): Promise<void> {
+    c.sending = true;
+    try {
+      while (c.pendingSends.length > 0 && c.userId) {
+        const batch = c.pendingSends.splice(0, 100);
+        const commands = batch.map((s) => ({ type: 'postMessage' as const, actorId: c.userId!, roomId: s.roomId, clientMsgId: s.clientMsgId, body: s.body }));
+        const outcomes = await this.d.commands.executeMany(commands).catch((err) => {
+          const error = isDependencyUnavailable(err) || err instanceof AppError ? { code: err instanceof AppError ? err.code : 'UNAVAILABLE', message: String(err.message ?? err) } : { code: 'INTERNAL', message: 'internal error' };
+          if (error.code === 'INTERNAL') this.d.log.error({ err }, 'send batch failed');
+          return batch.map(() => ({ error }));
+        });
+        batch.forEach((s, i) => {
+          const o = outcomes[i];
+          if (o && 'result' in o && o.result.type === 'message') {
+            s.ack();
+            c.send({ type: 'ack', roomId: s.roomId, clientMsgId: s.clientMsgId, messageId: o.result.message.id, seq: o.result.message.seq });
+          } else {
+            const error = o && 'error' in o ? o.error : { code: 'INTERNAL', message: 'internal error' };
+            c.send({ type: 'error', code: error.code, message: error.message, roomId: s.roomId, clientMsgId: s.clientMsgId });
+          }
+        });
+      }
+    } finally {
+      c.sending = false;
     }
   }
 

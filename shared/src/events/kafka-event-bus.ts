@@ -448,21 +448,27 @@ export class KafkaEventBus implements EventBus {
    */
   private async consumeBatch(state: SubscriptionState, payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    for (const message of batch.messages) {
-      if (state.closing || !payload.isRunning() || payload.isStale()) return;
-      const outcome = await this.withHeartbeat(state, payload, () =>
-        this.handleMessage(state, batch.topic, batch.partition, message),
-      );
-      if (outcome === 'abandoned' || state.abandoned) return;
-      const next = (BigInt(message.offset) + 1n).toString();
-      // Commit first, then advance the local position: if the commit fails the error restarts
-      // the fetch from the last committed position and the message is handled again (at-least-once).
-      await payload.commitOffsetsIfNecessary({
-        topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: next }] }],
-      });
-      payload.resolveOffset(message.offset);
-      // Throws when the group is rebalancing, which makes kafkajs rejoin; everything handled is committed.
-      await payload.heartbeat();
+    let handledUpTo: string | undefined;
+    try {
+      for (const message of batch.messages) {
+        if (state.closing || !payload.isRunning() || payload.isStale()) return;
+        const outcome = await this.withHeartbeat(state, payload, () =>
+          this.handleMessage(state, batch.topic, batch.partition, message),
+        );
+        if (outcome === 'abandoned' || state.abandoned) return;
+        handledUpTo = (BigInt(message.offset) + 1n).toString();
+        payload.resolveOffset(message.offset);
+        // Throws when the group is rebalancing, which makes kafkajs rejoin; what was handled is committed below.
+        await payload.heartbeat();
+      }
+    } finally {
+      // One commit per batch, after every effect in it is done: a crash before it only means
+      // the batch's handled events come again (at-least-once; consumers are idempotent).
+      if (handledUpTo !== undefined) {
+        await payload.commitOffsetsIfNecessary({
+          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: handledUpTo }] }],
+        });
+      }
     }
   }
 
@@ -470,7 +476,7 @@ export class KafkaEventBus implements EventBus {
   private async withHeartbeat<T>(state: SubscriptionState, payload: EachBatchPayload, work: () => Promise<T>): Promise<T> {
     const timer = setInterval(() => {
       if (state.abandoned) return;
-      // A rebalance error surfaces again from the heartbeat after the message is committed.
+      // A rebalance error surfaces again from the heartbeat after the batch is committed.
       payload.heartbeat().catch(() => {});
     }, Math.max(100, Math.floor(this.tuning.heartbeatInterval / 2)));
     try {

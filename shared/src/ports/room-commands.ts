@@ -1,4 +1,5 @@
 import type { MemberView, MessageView, Role, RoomView } from '../events/timeline-events';
+import type { ErrorCode } from '../kernel/errors';
 
 /** Commands on a room aggregate. The room writer decides, numbers and stores them. */
 export type RoomCommand =
@@ -25,4 +26,12 @@ export type RoomCommandResult =
  */
 export interface RoomCommands {
   execute(command: RoomCommand): Promise<RoomCommandResult>;
+  /**
+   * Several commands, queued in the given order (so one client's sends keep
+   * their order), each answered on its own: one call for a batch, which is
+   * one round trip when the writer is another process.
+   */
+  executeMany(commands: RoomCommand[]): Promise<RoomCommandOutcome[]>;
 }
+
+export type RoomCommandOutcome = { result: RoomCommandResult } | { error: { code: ErrorCode; message: string } };
