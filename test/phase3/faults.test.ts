@@ -100,6 +100,8 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
     for (const c of clients) await c.subscribe(room.id);
     await a.post(s!, room.id, 'before');
     await cluster.service('ws-1').kill();
+    // The gateway passes the close on once the dead instance's connection ends; give it a moment.
+    for (let i = 0; i < 50 && clients.every((c) => c.isOpen); i++) await sleep(100);
     const dropped = clients.filter((c) => !c.isOpen);
     t.ok(dropped.length >= 1, `${dropped.length} of 4 sockets were on the killed instance`);
     for (let i = 0; i < 5; i++) await a.post(s!, room.id, `while down ${i}`);

@@ -171,8 +171,8 @@ export class RoomWriter implements RoomCommands {
   }
 
   /**
-   * After the commit: caches, then ONE publish for every lane of the group
-   * (one broker round trip; per-room order holds within it), then the answers.
+   * After the commit: caches, the answers, then ONE publish for every lane of
+   * the group (one broker round trip; per-room order holds within it).
    */
   private async afterCommit(lanes: Awaited<ReturnType<RoomWriter['transact']>>[]): Promise<void> {
     for (const { envelopes, roomId, state } of lanes) {
@@ -184,9 +184,11 @@ export class RoomWriter implements RoomCommands {
         await this.o.cache.putMembers(roomId, members).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
       }
     }
+    // Committed is durable: answer now. The lanes stay in flight until the bus has the events,
+    // so a room's next batch is published after this one (the outbox covers a crash in between).
+    for (const { settled } of lanes) for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
     const published = lanes.filter((l) => l.outboxId !== undefined);
     if (published.length > 0) await this.o.relay.publishCommitted(published.map((l) => l.outboxId!), published.flatMap((l) => l.envelopes));
-    for (const { settled } of lanes) for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
   }
 
   private async transact(trx: Transaction<Database>, lane: string, batch: Pending[]) {

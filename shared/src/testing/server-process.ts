@@ -80,6 +80,8 @@ export class ServerProcess {
 
   /** Starts the process and resolves when /healthz answers 200. */
   async start(timeoutMs = 30_000): Promise<this> {
+    // Already running (a cluster restarting only what was killed): nothing to start.
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) return this;
     const port = await this.port;
     const env: NodeJS.ProcessEnv = { ...process.env, ...this.env, PORT: String(port) };
     // A service reads <SERVICE>_PORT before PORT; only PORT is ours to set here.
