@@ -36,12 +36,18 @@ export function createGateway(o: GatewayOptions): Server {
     const headers: Record<string, string | string[]> = {};
     for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
-    const upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
+    let upstream: ReturnType<typeof httpRequest>;
+    try {
+      upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
       const out: Record<string, string | string[]> = {};
       for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
       res.writeHead(up.statusCode ?? 502, out);
       up.pipe(res);
     });
+    } catch {
+      // A path the HTTP client refuses names nothing anyone can see.
+      return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"not found"}}');
+    }
     upstream.on('error', (err) => {
       if (res.headersSent) return void res.destroy();
       o.log.warn({ err: String(err), target: target.href }, 'upstream failed');
@@ -76,5 +82,8 @@ export function createGateway(o: GatewayOptions): Server {
     });
     client.on('close', () => upstream.destroy());
   });
+  // Longer than clients' idle keep-alive, so a client never reuses a connection the gateway is closing.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   return server;
 }
