@@ -9,6 +9,8 @@ import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { Client } from '@elastic/elasticsearch';
 import type { estypes } from '@elastic/elasticsearch';
+// The n-gram scheme of ADR 0004, as the search service computes it.
+import { bodyGrams, candidateQuery } from '../../services/search/src/korean-grams';
 
 const url = process.env.ELASTICSEARCH_URL;
 
@@ -18,36 +20,13 @@ const url = process.env.ELASTICSEARCH_URL;
 // character so bigrams that span a space survive the `whitespace` analyzer.
 const SPACE = '\uE000';
 
-/** NFC + lowercase, as code points, whitespace mapped to SPACE. */
-function normalise(text: string): string[] {
-  return Array.from(text.normalize('NFC').toLowerCase(), (c) => (/\s/u.test(c) ? SPACE : c));
-}
-
-function bigrams(chars: string[]): string[] {
-  const out: string[] = [];
-  for (let i = 0; i + 1 < chars.length; i++) out.push(chars[i]! + chars[i + 1]!);
-  return out;
-}
-
-/** Index-time fields derived from the message body (empty strings once deleted). */
-function bodyGrams(body: string): { bodyBigrams: string; bodyUnigrams: string } {
-  const chars = normalise(body);
-  const unigrams = new Set(chars.filter((c) => c !== SPACE));
-  return { bodyBigrams: bigrams(chars).join(' '), bodyUnigrams: [...unigrams].join(' ') };
-}
-
 /** "q is a substring of the body": consecutive bigrams = match_phrase; 1 char = unigram term. */
 function substringQuery(q: string): estypes.QueryDslQueryContainer {
-  const chars = normalise(q.trim());
-  if (chars.length === 0) return { match_none: {} };
-  const must: estypes.QueryDslQueryContainer =
-    chars.length === 1
-      ? { term: { bodyUnigrams: chars[0]! } }
-      : { match_phrase: { bodyBigrams: bigrams(chars).join(' ') } };
+  if (q.trim() === '') return { match_none: {} };
   return {
     bool: {
       filter: [{ term: { deleted: false } }],
-      must: [must],
+      must: [candidateQuery(q.trim()) as estypes.QueryDslQueryContainer],
       should: [{ match: { body: { query: q, operator: 'and' } } }], // whole words rank higher
     },
   };
