@@ -6,7 +6,7 @@ import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { rateRules } from '@chat/shared/rate-limit/rules';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
-import { runService } from '@chat/shared/runtime/run-service';
+import { requireVariable, runService } from '@chat/shared/runtime/run-service';
 import { registerApi } from './api.module';
 
 /**
@@ -15,11 +15,7 @@ import { registerApi } from './api.module';
  * names the message service.
  */
 await runService(async (config) => {
-  const messageUrl = process.env.MESSAGE_URL;
-  if (!messageUrl) {
-    console.error('invalid configuration: MESSAGE_URL is required for the api service');
-    process.exit(78);
-  }
+  const messageUrl = requireVariable('MESSAGE_URL', 'api');
   let checks: Record<string, () => Promise<void>> = {};
   const { app, metrics, tokens } = createServiceApp(config, 'api', () => checks);
   const infra = await openInfrastructure(config, metrics, 'api');

@@ -3,16 +3,12 @@ import { newId } from '@chat/shared/kernel/ids';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
-import { runService } from '@chat/shared/runtime/run-service';
+import { requireVariable, runService } from '@chat/shared/runtime/run-service';
 import { notificationRoutes, startNotifications } from './notification.module';
 
 /** Phase 3 notification service: mentions from stored events, in its own database, pushed through the ws instances. */
 await runService(async (config) => {
-  const messageUrl = process.env.MESSAGE_URL;
-  if (!messageUrl) {
-    console.error('invalid configuration: MESSAGE_URL is required for the notification service');
-    process.exit(78);
-  }
+  const messageUrl = requireVariable('MESSAGE_URL', 'notification');
   let checks: Record<string, () => Promise<void>> = {};
   const { app, metrics } = createServiceApp(config, 'notification', () => checks);
   const infra = await openInfrastructure(config, metrics, 'notification');

@@ -3,7 +3,7 @@ import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
-import { runService } from '@chat/shared/runtime/run-service';
+import { requireVariable, runService } from '@chat/shared/runtime/run-service';
 import { registerWsGateway } from './ws.module';
 
 /**
@@ -13,11 +13,7 @@ import { registerWsGateway } from './ws.module';
  * sends commands to the room writer. Presence and rate limits live in Redis.
  */
 await runService(async (config) => {
-  const messageUrl = process.env.MESSAGE_URL;
-  if (!messageUrl) {
-    console.error('invalid configuration: MESSAGE_URL is required for the ws service');
-    process.exit(78);
-  }
+  const messageUrl = requireVariable('MESSAGE_URL', 'ws');
   let checks: Record<string, () => Promise<void>> = {};
   const { app, metrics, tokens } = createServiceApp(config, 'ws', () => checks);
   const infra = await openInfrastructure(config, metrics, 'ws', { database: false });

@@ -33,3 +33,13 @@ export async function runService(build: (config: Config) => Promise<{ app: Fasti
   });
   await app.listen({ port: config.port, host: config.host });
 }
+
+/** A variable this service cannot run without: missing, the process stops naming it (exit 78). */
+export function requireVariable(name: string, service: string): string {
+  const value = process.env[name]?.trim();
+  if (!value) {
+    console.error(`invalid configuration: ${name} is required for the ${service} service`);
+    process.exit(78);
+  }
+  return value;
+}
