@@ -58,6 +58,12 @@ export interface KafkaConsumerTuning {
   readonly partitionsConsumedConcurrently?: number;
   /** Longest wait for the first group join in subscribe() (default 30000). */
   readonly joinTimeoutMs?: number;
+  /**
+   * Handled offsets are committed together at most this often (default 200);
+   * 0 commits after every batch. Close commits what is left, so only a crash
+   * re-delivers (at most this long of handled events; consumers are idempotent).
+   */
+  readonly commitIntervalMs?: number;
 }
 
 export interface KafkaEventBusOptions {
@@ -120,6 +126,11 @@ interface SubscriptionState {
   readonly signalGiveUp: () => void;
   /** eachBatch calls in progress. */
   readonly active: Set<Promise<void>>;
+  /** Handled but not yet committed: `topic:partition` → next offset to read. */
+  readonly uncommitted: Map<string, { topic: string; partition: number; offset: string }>;
+  commitTimer?: NodeJS.Timeout;
+  /** The commit in progress; commits of one subscription never overlap. */
+  committing: Promise<void>;
   close?: Promise<void>;
 }
 
@@ -190,6 +201,7 @@ export class KafkaEventBus implements EventBus {
       maxWaitTimeInMs: c.maxWaitTimeInMs ?? 1_000,
       partitionsConsumedConcurrently: c.partitionsConsumedConcurrently ?? 3,
       joinTimeoutMs: c.joinTimeoutMs ?? 30_000,
+      commitIntervalMs: c.commitIntervalMs ?? 200,
     };
     const declarations = options.topics ?? loadTopicDeclarations();
     this.declarations = new Map(declarations.map((d) => [d.name, d]));
@@ -308,6 +320,8 @@ export class KafkaEventBus implements EventBus {
       giveUp,
       signalGiveUp,
       active: new Set(),
+      uncommitted: new Map(),
+      committing: Promise.resolve(),
     };
     this.subscriptions.add(state);
 
@@ -334,6 +348,10 @@ export class KafkaEventBus implements EventBus {
         // kafkajs's disconnect waits for eachBatch; giveUp lets a close() that timed out leave anyway.
         eachBatch: (payload) => Promise.race([this.track(state, this.consumeBatch(state, payload)), state.giveUp]),
       });
+      if (t.commitIntervalMs > 0) {
+        state.commitTimer = setInterval(() => void this.commitHandled(state), t.commitIntervalMs);
+        state.commitTimer.unref();
+      }
       // Partitions are assigned once the member joined (and synced): events published from now on
       // land after the offsets it will start from, so none are missed.
       await Promise.race([
@@ -347,6 +365,7 @@ export class KafkaEventBus implements EventBus {
       ]);
     } catch (err) {
       state.closing = true;
+      clearInterval(state.commitTimer);
       this.subscriptions.delete(state);
       await consumer.disconnect().catch(() => {});
       throw err;
@@ -428,6 +447,8 @@ export class KafkaEventBus implements EventBus {
         ]);
         clearTimeout(timer);
       }
+      clearInterval(state.commitTimer);
+      await this.commitHandled(state);
       await state.consumer.disconnect().catch((err: unknown) => {
         this.log.warn({ group: state.options.group, error: errorText(err) }, 'consumer disconnect failed');
       });
@@ -462,14 +483,38 @@ export class KafkaEventBus implements EventBus {
         await payload.heartbeat();
       }
     } finally {
-      // One commit per batch, after every effect in it is done: a crash before it only means
-      // the batch's handled events come again (at-least-once; consumers are idempotent).
+      // Committed only after every effect up to it is done: a crash before the commit only means
+      // those events come again (at-least-once; consumers are idempotent).
       if (handledUpTo !== undefined) {
-        await payload.commitOffsetsIfNecessary({
-          topics: [{ topic: batch.topic, partitions: [{ partition: batch.partition, offset: handledUpTo }] }],
-        });
+        const handled = { topic: batch.topic, partition: batch.partition, offset: handledUpTo };
+        if (this.tuning.commitIntervalMs > 0) state.uncommitted.set(`${batch.topic}:${batch.partition}`, handled);
+        else await payload.commitOffsetsIfNecessary({ topics: [{ topic: handled.topic, partitions: [handled] }] });
       }
     }
+  }
+
+  /**
+   * Commits the handled offsets gathered since the last commit, all partitions
+   * in one request. An offset only ever says "handled up to here", so a commit
+   * that lands after a rebalance moved the partition is still true; a failed
+   * one is kept for the next round unless a newer offset replaced it.
+   */
+  private commitHandled(state: SubscriptionState): Promise<void> {
+    state.committing = state.committing.then(async () => {
+      if (state.uncommitted.size === 0) return;
+      const offsets = [...state.uncommitted.values()];
+      state.uncommitted.clear();
+      try {
+        await state.consumer.commitOffsets(offsets);
+      } catch (err) {
+        for (const o of offsets) {
+          const k = `${o.topic}:${o.partition}`;
+          if (!state.uncommitted.has(k)) state.uncommitted.set(k, o);
+        }
+        this.log.warn({ group: state.options.group, error: errorText(err) }, 'offset commit failed; will retry');
+      }
+    });
+    return state.committing;
   }
 
   /** Keeps the member alive while a slow handler runs or backs off, so it is not evicted from the group. */

@@ -92,7 +92,7 @@ export class ServerProcess {
       if (this.options.target === 'embedded' || name !== 'REDIS_URL') delete env[name];
     }
     const entry = this.options.entry ?? 'services/monolith/src/main.ts';
-    this.child = spawn(process.execPath, ['--import', 'tsx', entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.child = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ? process.env.SERVER_NODE_ARGS.split(' ') : []), '--import', 'tsx', entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     this.child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     const exited = new Promise<never>((_, reject) =>
