@@ -102,11 +102,11 @@ export async function projectTimeline(trx: Transaction<Database>, events: readon
       }
       case 'message.edited':
         await flushPosted();
-        await trx.updateTable('messages').set({ body: event.message.body, body_search: searchForm(event.message.body), edited_at: ms(event.message.editedAt!) }).where('id', '=', event.message.id).execute();
+        await trx.updateTable('messages').set({ body: event.message.body, body_search: searchForm(event.message.body), edited_at: ms(event.message.editedAt!) }).where('room_id', '=', event.message.roomId).where('id', '=', event.message.id).execute();
         break;
       case 'message.deleted':
         await flushPosted();
-        await trx.updateTable('messages').set({ body: '', body_search: '', deleted: 1 }).where('id', '=', event.messageId).execute();
+        await trx.updateTable('messages').set({ body: '', body_search: '', deleted: 1 }).where('room_id', '=', event.roomId).where('id', '=', event.messageId).execute();
         await scrubMessage(trx, event.roomId, event.messageId);
         break;
       default: {

@@ -6,6 +6,7 @@ import { createPool } from 'mysql2';
 import { createPool as createPromisePool } from 'mysql2/promise';
 import * as initial from './migrations/2026-11-25-001-initial';
 import * as notifications from './migrations/2026-11-25-002-notifications';
+import * as partitionTimeline from './migrations/2026-11-25-003-partition-timeline';
 import type { Database } from './schema';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -21,6 +22,7 @@ export interface Db {
 const MIGRATIONS: Record<string, { up: (db: Kysely<any>, dialect: Dialect) => Promise<void> }> = {
   '2026-11-25-001-initial': initial,
   '2026-11-25-002-notifications': notifications,
+  '2026-11-25-003-partition-timeline': partitionTimeline,
 };
 
 async function ensureMysqlDatabase(url: URL): Promise<void> {
