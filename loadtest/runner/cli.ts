@@ -2,7 +2,7 @@
 //   tsx loadtest/runner/cli.ts --scenario rooms --base-url http://127.0.0.1:3000 --rate 2000
 //   tsx loadtest/runner/cli.ts --scenario big-room --target bare-ws          (starts the anchor itself)
 //   tsx loadtest/runner/cli.ts --scenario idle --sockets 15000 --base-url http://127.0.0.1:3000
-// Options: --target chat|bare-ws|socketio, --base-url, --server-pid (else found by port),
+// Options: --target chat|bare-ws|socketio, --base-url, --server-pid pid[,pid…] (summed; else found by port),
 // --rooms --members --rate --duration --via ws|http --senders --sockets --users
 // --connect-rate --out <dir> (default loadtest/results), --label.
 import { parseArgs } from 'node:util';
@@ -59,13 +59,15 @@ if (!baseUrl && v.target !== 'chat') {
 }
 baseUrl ??= 'http://127.0.0.1:3000';
 const sut = v.target === 'bare-ws' ? bareWsTarget(baseUrl) : v.target === 'socketio' ? socketIoTarget(baseUrl) : chatTarget(baseUrl);
-const serverPid = v['server-pid'] ? Number(v['server-pid']) : (anchor?.pid ?? pidListeningOn(Number(new URL(baseUrl).port || 80)));
+// --server-pid a,b,c: the server side is several processes (Phase 3 services, MariaDB, Redis, …); CPU and RSS are summed.
+const serverPids = v['server-pid'] ? v['server-pid'].split(',').map(Number).filter((n) => n > 0) : [anchor?.pid ?? pidListeningOn(Number(new URL(baseUrl).port || 80))].filter((n): n is number => n !== undefined);
+const serverPid = serverPids[0];
 const pinning = {
   server: v['no-pin'] ? 'not pinned (--no-pin)' : anchor ? anchor.pinning : serverPid ? pin(serverPid, '0') : 'unknown pid',
   generator: v['no-pin'] ? 'not pinned (--no-pin)' : pin(process.pid, '1'),
 };
 try {
-  await measure(sut, cfg, { label: v.label ?? `${sut.name}-${scenario}`, serverPids: serverPid ? [serverPid] : [], pinning, outDir: v.out });
+  await measure(sut, cfg, { label: v.label ?? `${sut.name}-${scenario}`, serverPids, pinning, outDir: v.out });
 } finally {
   await anchor?.stop();
 }
