@@ -41,6 +41,9 @@ const child = spawn(process.execPath, ['--cpu-prof', `--cpu-prof-dir=${dir}`, '-
     JWT_SECRET: randomBytes(32).toString('hex'),
     RATE_LIMIT_ENABLED: 'false',
     LOG_LEVEL: 'warn',
+    // Phase 1: the monolith on what the target names (mysql = MariaDB + Redis), never Kafka or Elasticsearch.
+    KAFKA_BROKERS: '',
+    ELASTICSEARCH_URL: '',
     ...(v.target === 'mysql' ? {} : { REDIS_URL: '' }),
   },
   stdio: ['ignore', 'inherit', 'inherit'],
