@@ -3,6 +3,7 @@ import type { Transaction } from 'kysely';
 import { isUniqueViolation, type Db } from '@chat/shared/db/database';
 import type { Database } from '@chat/shared/db/schema';
 import type { OutboxRelay } from '@chat/shared/events/outbox-relay';
+import type { EventEnvelope } from '@chat/shared/events/event-envelope';
 import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
 import type { RoomCache } from '@chat/shared/ports/room-cache';
 import type { RoomCommand, RoomCommandOutcome, RoomCommandResult, RoomCommands } from '@chat/shared/ports/room-commands';
@@ -39,6 +40,21 @@ export interface RoomWriterOptions {
   /** Transactions in flight at once (default: 1 on SQLite, 8 on MySQL, below the pool's 10). */
   readonly maxConcurrentCommits?: number;
   readonly onBatch?: (size: number, seconds: number) => void;
+}
+
+/** One lane's decisions in a transaction, before they are stored. */
+interface Decided {
+  settled: Settled[];
+  events: TimelineEvent[];
+  roomId: string | undefined;
+  state: RoomState | undefined;
+}
+
+/** A group's decisions once stored: one outbox row and the envelopes of every lane. */
+interface Stored {
+  lanes: Decided[];
+  outboxId: number | undefined;
+  envelopes: EventEnvelope[];
 }
 
 const key = (senderId: string, clientMsgId: string) => `${senderId}\u0000${clientMsgId}`;
@@ -137,9 +153,9 @@ export class RoomWriter implements RoomCommands {
     if (group.length > 1) {
       try {
         const done = await this.o.db.kysely.transaction().execute(async (trx) => {
-          const out = [];
-          for (const { lane, batch } of group) out.push(await this.transact(trx, lane, batch));
-          return out;
+          const decided = [];
+          for (const { lane, batch } of group) decided.push(await this.transact(trx, lane, batch));
+          return this.store(trx, decided);
         });
         await this.afterCommit(done);
         return;
@@ -153,8 +169,8 @@ export class RoomWriter implements RoomCommands {
   private async commitLane(lane: string, batch: Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const done = await this.o.db.kysely.transaction().execute((trx) => this.transact(trx, lane, batch));
-        await this.afterCommit([done]);
+        const done = await this.o.db.kysely.transaction().execute(async (trx) => this.store(trx, [await this.transact(trx, lane, batch)]));
+        await this.afterCommit(done);
         return;
       } catch (err) {
         this.forgetState(lane);
@@ -171,15 +187,27 @@ export class RoomWriter implements RoomCommands {
   }
 
   /**
+   * Stores what the lanes decided: every room's events, projections and one
+   * outbox row for the whole group, in a few statements (appendTimeline).
+   */
+  private async store(trx: Transaction<Database>, lanes: Decided[]): Promise<Stored> {
+    const changed = lanes.filter((l) => l.events.length > 0 && l.state);
+    if (changed.length === 0) return { lanes, outboxId: undefined, envelopes: [] };
+    const envelopes = await appendTimeline(trx, changed.map((l) => ({ events: l.events, after: l.state! })), this.o.newId);
+    const outboxId = await outboxIdOf(trx, this.o.db.dialect);
+    return { lanes, outboxId, envelopes: envelopes.flat() };
+  }
+
+  /**
    * After the commit: caches, the answers, then ONE publish for every lane of
    * the group (one broker round trip; per-room order holds within it).
    */
-  private async afterCommit(lanes: Awaited<ReturnType<RoomWriter['transact']>>[]): Promise<void> {
-    for (const { envelopes, roomId, state } of lanes) {
+  private async afterCommit({ lanes, outboxId, envelopes }: Stored): Promise<void> {
+    for (const { events, roomId, state } of lanes) {
       if (!roomId || !state) continue;
       this.states.set(roomId, state);
       await this.o.cache.putHead(roomId, state.lastSeq).catch(() => undefined);
-      if (envelopes.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
+      if (events.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
         const members = state.deleted ? {} : (Object.fromEntries([...state.members].map(([id, m]) => [id, m.role])) as Record<string, Role>);
         await this.o.cache.putMembers(roomId, members).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
       }
@@ -187,11 +215,11 @@ export class RoomWriter implements RoomCommands {
     // Committed is durable: answer now. The lanes stay in flight until the bus has the events,
     // so a room's next batch is published after this one (the outbox covers a crash in between).
     for (const { settled } of lanes) for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
-    const published = lanes.filter((l) => l.outboxId !== undefined);
-    if (published.length > 0) await this.o.relay.publishCommitted(published.map((l) => l.outboxId!), published.flatMap((l) => l.envelopes));
+    if (outboxId !== undefined) await this.o.relay.publishCommitted(outboxId, envelopes);
   }
 
-  private async transact(trx: Transaction<Database>, lane: string, batch: Pending[]) {
+  /** Locks the lane's room, decides its commands against the current state; writes nothing (store() does). */
+  private async transact(trx: Transaction<Database>, lane: string, batch: Pending[]): Promise<Decided> {
     const now = this.o.clock().toISOString();
     const ctxBase = { now, newId: this.o.newId };
     {
@@ -249,10 +277,7 @@ export class RoomWriter implements RoomCommands {
           }
         }
       }
-      if (events.length === 0 || !state) return { settled, outboxId: undefined, envelopes: [], roomId, state };
-      const envelopes = await appendTimeline(trx, events, state, this.o.newId);
-      const outboxId = await outboxIdOf(trx, this.o.db.dialect);
-      return { settled, outboxId, envelopes, roomId, state };
+      return { settled, events, roomId, state };
     }
   }
 

@@ -1,7 +1,7 @@
-import type { Insertable, Transaction } from 'kysely';
+import { sql, type Insertable, type Transaction } from 'kysely';
 import type { Database } from '@chat/shared/db/schema';
 import { searchForm } from '@chat/shared/kernel/text';
-import { messageIdOf, tombstone, type TimelineEvent } from '@chat/shared/events/timeline-events';
+import { messageIdOf, tombstone, type MessageView, type TimelineEvent } from '@chat/shared/events/timeline-events';
 import type { EventEnvelope } from '@chat/shared/events/event-envelope';
 import { TIMELINE_EVENT_VERSION } from '@chat/shared/events/timeline-events';
 import type { RoomState } from './domain/room.state';
@@ -22,19 +22,36 @@ async function scrubMessage(trx: Transaction<Database>, roomId: string, messageI
   }
 }
 
+/** One room's part of a commit: its new numbered events and its state once they applied. */
+export interface RoomAppend {
+  readonly events: readonly TimelineEvent[];
+  readonly after: RoomState;
+}
+
+/** Rows per multi-row INSERT: far below max_allowed_packet and SQLite's variable limit with 64 KiB bodies. */
+const ROWS_PER_INSERT = 200;
+
+async function insertChunked<T extends 'room_events' | 'messages'>(trx: Transaction<Database>, table: T, rows: Insertable<Database[T]>[]): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) await trx.insertInto(table).values(rows.slice(i, i + ROWS_PER_INSERT) as never).execute();
+}
+
 /**
- * Stores numbered events, their projections and one outbox row, in the
- * caller's transaction. `after` is the room state once the events applied.
+ * Stores the numbered events of one or many rooms, their projections and ONE
+ * outbox row, in the caller's transaction, with a handful of statements
+ * whatever the number of rooms: the log rows of every room in one INSERT, new
+ * messages in one INSERT, every room head in one UPDATE. Other projections
+ * (members, edits, deletes) are applied room by room. Returns the envelopes
+ * per room, in the order given.
  */
 export async function appendTimeline(
   trx: Transaction<Database>,
-  events: readonly TimelineEvent[],
-  after: RoomState,
+  rooms: readonly RoomAppend[],
   newId: () => string,
-): Promise<EventEnvelope<TimelineEvent>[]> {
-  if (events.length === 0) return [];
-  const envelopes = events.map((e) => envelopeOf(e, newId()));
-  const rows: Insertable<Database['room_events']>[] = envelopes.map((env) => ({
+): Promise<EventEnvelope<TimelineEvent>[][]> {
+  const changed = rooms.filter((r) => r.events.length > 0);
+  const envelopes = rooms.map((r) => r.events.map((e) => envelopeOf(e, newId())));
+  if (changed.length === 0) return envelopes;
+  const rows: Insertable<Database['room_events']>[] = envelopes.flat().map((env) => ({
     room_id: env.payload.roomId,
     seq: env.payload.seq,
     event_id: env.id,
@@ -44,12 +61,42 @@ export async function appendTimeline(
     payload: JSON.stringify(env.payload),
   }));
   // The log first: a delete later in this batch scrubs rows of this batch too.
-  await trx.insertInto('room_events').values(rows).execute();
-  await projectTimeline(trx, events, after.directKey);
-  const last = events[events.length - 1]!;
-  await trx.updateTable('rooms').set({ last_seq: last.seq, last_event_at: ms(last.occurredAt), member_count: after.members.size }).where('id', '=', last.roomId).execute();
-  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes), created_at: Date.now() }).execute();
+  await insertChunked(trx, 'room_events', rows);
+  const posted: Insertable<Database['messages']>[] = [];
+  for (const room of changed) {
+    if (room.events.every((e) => e.type === 'message.posted')) {
+      for (const e of room.events) if (e.type === 'message.posted') posted.push(messageRow(e.message));
+    } else {
+      await projectTimeline(trx, room.events, room.after.directKey);
+    }
+  }
+  await insertChunked(trx, 'messages', posted);
+  await updateRoomHeads(trx, changed);
+  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes.flat()), created_at: Date.now() }).execute();
   return envelopes;
+}
+
+/** Every changed room's head (last seq, last event time, member count) in one UPDATE … CASE. */
+async function updateRoomHeads(trx: Transaction<Database>, rooms: readonly RoomAppend[]): Promise<void> {
+  const heads = rooms.map((r) => {
+    const last = r.events[r.events.length - 1]!;
+    return { id: last.roomId, seq: last.seq, at: ms(last.occurredAt), members: r.after.members.size };
+  });
+  if (heads.length === 1) {
+    const h = heads[0]!;
+    await trx.updateTable('rooms').set({ last_seq: h.seq, last_event_at: h.at, member_count: h.members }).where('id', '=', h.id).execute();
+    return;
+  }
+  const caseOf = (value: (h: (typeof heads)[number]) => number) => sql<number>`CASE id ${sql.join(heads.map((h) => sql`WHEN ${h.id} THEN ${value(h)}`), sql` `)} END`;
+  await trx
+    .updateTable('rooms')
+    .set({ last_seq: caseOf((h) => h.seq), last_event_at: caseOf((h) => h.at), member_count: caseOf((h) => h.members) })
+    .where('id', 'in', heads.map((h) => h.id))
+    .execute();
+}
+
+function messageRow(m: MessageView): Insertable<Database['messages']> {
+  return { id: m.id, room_id: m.roomId, seq: m.seq, sender_id: m.senderId, client_msg_id: m.clientMsgId, body: m.body, body_search: searchForm(m.body), created_at: ms(m.createdAt), edited_at: null, deleted: 0 };
 }
 
 /**
@@ -96,8 +143,7 @@ export async function projectTimeline(trx: Transaction<Database>, events: readon
         await trx.deleteFrom('members').where('room_id', '=', event.roomId).where('user_id', '=', event.userId).execute();
         break;
       case 'message.posted': {
-        const m = event.message;
-        posted.push({ id: m.id, room_id: m.roomId, seq: m.seq, sender_id: m.senderId, client_msg_id: m.clientMsgId, body: m.body, body_search: searchForm(m.body), created_at: ms(m.createdAt), edited_at: null, deleted: 0 });
+        posted.push(messageRow(event.message));
         break;
       }
       case 'message.edited':

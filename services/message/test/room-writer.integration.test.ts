@@ -94,6 +94,45 @@ for (const engine of testDatabases()) {
       await t.rejects(s.queries.messages(s.roomId, target, { limit: 10 }), { code: 'NOT_FOUND' });
     });
 
+    t.test('one group commit over many rooms with mixed commands keeps every room right', async (t) => {
+      const s = await setup(db);
+      const rooms: string[] = [];
+      for (let i = 0; i < 24; i++) {
+        const made = await s.writer.execute({ type: 'createRoom', actorId: s.owner, roomType: 'group', name: `g${i}`, memberIds: [s.others[0]!] });
+        if (made.type === 'room') rooms.push(made.room.id);
+      }
+      const first = await Promise.all(rooms.map((roomId) => s.writer.execute({ type: 'postMessage', actorId: s.owner, roomId, clientMsgId: 'first', body: `first in ${roomId}` })));
+      const firstIds = first.map((r) => (r.type === 'message' ? r.message.id : ''));
+      // Everything below is queued before any commit: the writer takes many rooms per transaction.
+      const joiner = s.others[2]!;
+      const work = rooms.flatMap((roomId, i) => [
+        ...Array.from({ length: 5 }, (_, k) => s.writer.execute({ type: 'postMessage', actorId: k % 2 ? s.owner : s.others[0]!, roomId, clientMsgId: `m${k}`, body: `room ${i} msg ${k}` })),
+        ...(i % 3 === 0 ? [s.writer.execute({ type: 'editMessage', actorId: s.owner, roomId, messageId: firstIds[i]!, body: `edited ${i}` })] : []),
+        ...(i % 3 === 1 ? [s.writer.execute({ type: 'deleteMessage', actorId: s.owner, roomId, messageId: firstIds[i]! })] : []),
+        ...(i % 4 === 0 ? [s.writer.execute({ type: 'addMember', actorId: s.owner, roomId, userId: joiner })] : []),
+        s.writer.execute({ type: 'postMessage', actorId: s.others[0]!, roomId, clientMsgId: 'm0', body: 'a repeat of m0' }),
+      ]);
+      const created = s.writer.execute({ type: 'createRoom', actorId: s.owner, roomType: 'group', name: 'made alongside', memberIds: [] });
+      await Promise.all([...work, created]);
+      await new Promise((r) => setTimeout(r, 50));
+      for (const [i, roomId] of rooms.entries()) {
+        const events = (await s.queries.events(roomId, s.owner, 0, 500)).items;
+        const seqs = events.map((e) => e.seq);
+        t.same(seqs, Array.from({ length: seqs.length }, (_, k) => k + 1), `room ${i}: gapless 1..${seqs.length}`);
+        const page = await s.queries.messages(roomId, s.owner, { limit: 100 });
+        const bodies = page.items.map((m) => (m.deleted ? '<deleted>' : m.body));
+        t.equal(page.items.length, 6, `room ${i}: first + 5 messages, the repeat of m0 is not a new one`);
+        t.ok(bodies.includes(i % 3 === 0 ? `edited ${i}` : i % 3 === 1 ? '<deleted>' : `first in ${roomId}`), `room ${i}: edit/delete applied`);
+        t.equal(await s.queries.roleOf(roomId, joiner), i % 4 === 0 ? 'member' : null, `room ${i}: membership`);
+        const head = await db.kysely.selectFrom('rooms').select(['last_seq', 'member_count']).where('id', '=', roomId).executeTakeFirstOrThrow();
+        t.equal(Number(head.last_seq), seqs[seqs.length - 1], `room ${i}: stored head = last stored seq`);
+        t.equal(Number(head.member_count), i % 4 === 0 ? 3 : 2, `room ${i}: stored member count`);
+        const published = s.published.filter((e) => e.key === roomId).map((e) => (e.payload as TimelineEvent).seq);
+        t.same(published, seqs, `room ${i}: published once each, in seq order`);
+      }
+      t.match(await created, { type: 'room', room: { name: 'made alongside' } });
+    });
+
     t.test('outbox rows left by a dead process are published by recover()', async (t) => {
       const s = await setup(db);
       const envelope = { id: randomUUID(), type: 'message.posted', version: 1, key: `orphan-${randomUUID()}`, occurredAt: new Date().toISOString(), payload: {} };
