@@ -1,17 +1,37 @@
-import { randomUUID } from 'node:crypto';
-import type { WebSocket } from 'ws';
+import { randomBytes } from 'node:crypto';
+import type { RawData, WebSocket } from 'ws';
 import { AppError, isDependencyUnavailable, UnavailableError, ValidationError } from '@chat/shared/kernel/errors';
 import type { TimelineEvent } from '@chat/shared/events/timeline-events';
 import { parseFrame, type ClientFrame } from './ws.frames';
-import { RoomSubscription } from './room-subscription';
+import { RoomSubscription, type SubscriptionSink } from './room-subscription';
 import type { WsHub } from './ws.hub';
 
 const CLOSE_AUTH = 4401;
 const CLOSE_SLOW = 1013;
 
+/*
+ * Socket listeners are shared by every connection (ws calls them with `this` =
+ * the socket) instead of four closures per socket: idle sockets are what a chat
+ * server holds most of, so per-socket bytes count (docs/performance.md).
+ */
+const kConnection = Symbol('connection');
+type OwnedSocket = WebSocket & { [kConnection]: WsConnection };
+const owner = (socket: WebSocket): WsConnection => (socket as OwnedSocket)[kConnection];
+function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  owner(this).onMessage(data, isBinary);
+}
+function onSocketPong(this: WebSocket): void {
+  owner(this).alive = true;
+}
+function onSocketClose(this: WebSocket): void {
+  owner(this).onClose();
+}
+function ignoreSocketError(): void {}
+
 /** One client socket: the auth handshake, its subscriptions and its frames. */
-export class WsConnection {
-  readonly id = randomUUID();
+export class WsConnection implements SubscriptionSink {
+  /** Unique across instances (presence leases); a flat 16-char string, not a UUID's rope of 14 pieces. */
+  readonly id = randomBytes(12).toString('base64url');
   userId: string | undefined;
   readonly subscriptions = new Map<string, RoomSubscription>();
   /** Sends waiting for the room writer, in the order the client sent them. */
@@ -19,18 +39,21 @@ export class WsConnection {
   sending = false;
   private authTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
-  private alive = true;
+  alive = true;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(readonly socket: WebSocket, private readonly hub: WsHub) {
-    socket.on('message', (data, isBinary) => {
-      const text = isBinary ? null : data.toString();
-      // Frames are handled one after another, so a subscribe finishes before the next frame.
-      this.chain = this.chain.then(() => this.onText(text)).catch((err) => this.hub.log.error({ err }, 'ws frame failed'));
-    });
-    socket.on('pong', () => (this.alive = true));
-    socket.on('close', () => this.onClose());
-    socket.on('error', () => undefined);
+    (socket as OwnedSocket)[kConnection] = this;
+    socket.on('message', onSocketMessage);
+    socket.on('pong', onSocketPong);
+    socket.on('close', onSocketClose);
+    socket.on('error', ignoreSocketError);
+  }
+
+  onMessage(data: RawData, isBinary: boolean): void {
+    const text = isBinary ? null : data.toString();
+    // Frames are handled one after another, so a subscribe finishes before the next frame.
+    this.chain = this.chain.then(() => this.onText(text)).catch((err) => this.hub.log.error({ err }, 'ws frame failed'));
   }
 
   start(headerUser: { userId: string; exp: number } | undefined): void {
@@ -123,22 +146,24 @@ export class WsConnection {
 
   subscribe(roomId: string, startAfter: number): RoomSubscription {
     this.subscriptions.get(roomId)?.close();
-    const sub = new RoomSubscription(roomId, startAfter, {
-      sendEvent: (event: TimelineEvent) => this.sendText(this.hub.eventFrame(event)),
-      drained: () => this.drained(),
-    }, this.hub.readAfter);
+    const sub = new RoomSubscription(roomId, startAfter, this, this.hub.readAfter);
     this.subscriptions.set(roomId, sub);
     return sub;
   }
 
-  /** Waits until the socket's send buffer is below a quarter of the cap. */
-  private async drained(): Promise<boolean> {
+  /** SubscriptionSink: one event frame, serialized once per event by the hub. */
+  sendEvent(event: TimelineEvent): boolean {
+    return this.sendText(this.hub.eventFrame(event));
+  }
+
+  /** SubscriptionSink: waits until the socket's send buffer is below a quarter of the cap. */
+  async drained(): Promise<boolean> {
     const low = this.hub.config.maxBufferedBytes / 4;
     while (this.socket.readyState === this.socket.OPEN && this.socket.bufferedAmount > low) await new Promise((r) => setTimeout(r, 5));
     return this.socket.readyState === this.socket.OPEN;
   }
 
-  private onClose(): void {
+  onClose(): void {
     clearTimeout(this.authTimer);
     clearTimeout(this.expiryTimer);
     for (const sub of this.subscriptions.values()) sub.close();
