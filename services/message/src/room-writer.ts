@@ -253,7 +253,7 @@ export class RoomWriter implements RoomCommands {
         const current = cached && cached.lastSeq === head ? cached : head === undefined ? undefined : await loadRoomState(trx, lane);
         state = current && cloneState(current);
         const posts = batch.map((p) => p.command).filter((c): c is Extract<RoomCommand, { type: 'postMessage' }> => c.type === 'postMessage');
-        const earlier = state ? await findByClientMsgIds(trx, lane, [...new Set(posts.map((p) => p.clientMsgId))]) : new Map<string, MessageView>();
+        const earlier = state ? await findByClientMsgIds(trx, lane, posts.map((p) => ({ senderId: p.actorId, clientMsgId: p.clientMsgId }))) : new Map<string, MessageView>();
         for (const pending of batch) {
           const command = pending.command;
           try {

@@ -59,11 +59,27 @@ export async function findMessage(db: Executor, roomId: string, messageId: strin
   return row ? messageView(row) : undefined;
 }
 
-/** Earlier messages for repeated clientMsgIds, keyed "senderId\u0000clientMsgId". */
-export async function findByClientMsgIds(db: Executor, roomId: string, clientMsgIds: string[]): Promise<Map<string, MessageView>> {
+/**
+ * Earlier messages for repeated (sender, clientMsgId) pairs, keyed
+ * "senderId\u0000clientMsgId". Every condition names the sender, so the
+ * lookup is a few probes of the (room_id, sender_id, client_msg_id) key
+ * however long the room's history is.
+ */
+export async function findByClientMsgIds(db: Executor, roomId: string, keys: readonly { senderId: string; clientMsgId: string }[]): Promise<Map<string, MessageView>> {
   const found = new Map<string, MessageView>();
-  if (clientMsgIds.length === 0) return found;
-  const rows = await db.selectFrom('messages').selectAll().where('room_id', '=', roomId).where('client_msg_id', 'in', clientMsgIds).execute();
+  if (keys.length === 0) return found;
+  const bySender = new Map<string, Set<string>>();
+  for (const k of keys) {
+    let ids = bySender.get(k.senderId);
+    if (!ids) bySender.set(k.senderId, (ids = new Set()));
+    ids.add(k.clientMsgId);
+  }
+  const rows = await db
+    .selectFrom('messages')
+    .selectAll()
+    .where('room_id', '=', roomId)
+    .where((eb) => eb.or([...bySender].map(([senderId, ids]) => eb.and([eb('sender_id', '=', senderId), eb('client_msg_id', 'in', [...ids])]))))
+    .execute();
   for (const row of rows) found.set(`${row.sender_id}\u0000${row.client_msg_id}`, messageView(row));
   return found;
 }

@@ -62,6 +62,16 @@ t.test('timeline tables partitioned by room', { skip: mysql ? false : 'DATABASE_
   t.match(deleted, { type: 'done' }, 'delete is accepted');
   const again = await queries.messages(room, owner, { limit: 50 });
   t.match(again.items.find((m) => m.id === target.id), { deleted: true, body: '' }, 'delete reaches the row in its partition');
+  // The idempotency lookup probes the (room_id, sender_id, client_msg_id) key, not the room's whole history.
+  await Promise.all(Array.from({ length: 300 }, (_, i) => writer.execute({ type: 'postMessage', actorId: owner, roomId: room, clientMsgId: `bulk${i}`, body: `bulk ${i}` })));
+  const lookup = db.kysely
+    .selectFrom('messages')
+    .selectAll()
+    .where('room_id', '=', room)
+    .where((eb) => eb.or([eb.and([eb('sender_id', '=', owner), eb('client_msg_id', 'in', ['c1', 'bulk7'])]), eb.and([eb('sender_id', '=', randomUUID()), eb('client_msg_id', 'in', ['x'])])]));
+  const { rows: lookupPlan } = await sql<{ key: string | null; rows: number; type: string }>`EXPLAIN ${lookup}`.execute(db.kysely);
+  t.equal(lookupPlan[0]!.key, 'messages_client_msg', `dedupe lookup uses the idempotency key (${lookupPlan[0]!.type})`);
+  t.ok(Number(lookupPlan[0]!.rows) <= 10, `and examines ${lookupPlan[0]!.rows} rows of a room with 305 messages`);
   const repeat = await writer.execute({ type: 'postMessage', actorId: owner, roomId: room, clientMsgId: 'c1', body: 'other' });
   t.match(repeat, { type: 'message', created: false, message: { body: 'hello 1' } }, 'idempotency key still holds with (room_id, …) keys');
 });
