@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, MysqlDialect, SqliteDialect, type Migration } from 'kysely';
+import { Kysely, Migrator, MysqlDialect, SqliteDialect, type Migration, type SqliteDatabase } from 'kysely';
 import { createPool } from 'mysql2';
 import { createPool as createPromisePool } from 'mysql2/promise';
 import * as initial from './migrations/2026-11-25-001-initial';
@@ -58,6 +58,31 @@ function openMysql(databaseUrl: string, poolSize: number): Db {
   };
 }
 
+/**
+ * better-sqlite3 behind a statement cache. Kysely prepares every query it runs;
+ * preparing was ~16 % of the embedded write path's CPU (docs/performance.md).
+ * Statements are reused by SQL text (least recently used dropped past `max`);
+ * one still iterating (a stream) is never handed out twice.
+ */
+function withStatementCache(db: SQLite.Database, max = 500): SqliteDatabase {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => db.close(),
+    prepare(sql: string) {
+      const cached = cache.get(sql);
+      if (cached && !cached.busy) {
+        cache.delete(sql);
+        cache.set(sql, cached);
+        return cached;
+      }
+      const stmt = db.prepare(sql);
+      cache.set(sql, stmt);
+      if (cache.size > max) cache.delete(cache.keys().next().value!);
+      return stmt;
+    },
+  };
+}
+
 function openSqlite(file: string): Db {
   if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
   const sqlite = new SQLite(file);
@@ -67,7 +92,7 @@ function openSqlite(file: string): Db {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = OFF');
   return {
-    kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) }),
+    kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
     dialect: 'sqlite',
     poolStats: () => ({ inUse: 0, idle: 1, waiting: 0 }),
     close: async function () {
