@@ -11,7 +11,7 @@ import type { MessageView, Role, TimelineEvent } from '@chat/shared/events/timel
 import { decide, decideCreate, type Outcome } from './domain/room.decide';
 import { evolve } from './domain/room.evolve';
 import { cloneState, directKeyOf, memberView, roomView, type RoomState } from './domain/room.state';
-import { findByClientMsgIds, findDirectRoomId, findMessage, loadRoomState, lockRoomHead } from './room.repository';
+import { findDirectRoomId, findEarlierPosts, findMessage, loadRoomState, lockRoomHead, lockRoomHeads, postKeyOf } from './room.repository';
 import { appendTimeline } from './timeline.appender';
 import { outboxIdOf } from './outbox-id';
 
@@ -57,7 +57,13 @@ interface Stored {
   envelopes: EventEnvelope[];
 }
 
-const key = (senderId: string, clientMsgId: string) => `${senderId}\u0000${clientMsgId}`;
+/** Reads for a transaction's room lanes, made once for the group. */
+interface RoomReads {
+  heads: Map<string, number>;
+  earlier: Map<string, Map<string, MessageView>>;
+}
+
+const isCreateLane = (lane: string) => lane.startsWith('create:') || lane.startsWith('direct:');
 
 /**
  * The single writer of each room's timeline in this process. Commands queue
@@ -153,8 +159,9 @@ export class RoomWriter implements RoomCommands {
     if (group.length > 1) {
       try {
         const done = await this.o.db.kysely.transaction().execute(async (trx) => {
+          const read = await this.readRooms(trx, group);
           const decided = [];
-          for (const { lane, batch } of group) decided.push(await this.transact(trx, lane, batch));
+          for (const { lane, batch } of group) decided.push(await this.transact(trx, lane, batch, read));
           return this.store(trx, decided);
         });
         await this.afterCommit(done);
@@ -169,7 +176,10 @@ export class RoomWriter implements RoomCommands {
   private async commitLane(lane: string, batch: Pending[]): Promise<void> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const done = await this.o.db.kysely.transaction().execute(async (trx) => this.store(trx, [await this.transact(trx, lane, batch)]));
+        const done = await this.o.db.kysely.transaction().execute(async (trx) => {
+          const read = await this.readRooms(trx, [{ lane, batch }]);
+          return this.store(trx, [await this.transact(trx, lane, batch, read)]);
+        });
         await this.afterCommit(done);
         return;
       } catch (err) {
@@ -218,8 +228,23 @@ export class RoomWriter implements RoomCommands {
     if (outboxId !== undefined) await this.o.relay.publishCommitted(outboxId, envelopes);
   }
 
-  /** Locks the lane's room, decides its commands against the current state; writes nothing (store() does). */
-  private async transact(trx: Transaction<Database>, lane: string, batch: Pending[]): Promise<Decided> {
+  /**
+   * What every room lane of a transaction needs before deciding, in two
+   * statements for the whole group: the room rows locked with their heads, and
+   * the earlier messages of repeated posts.
+   */
+  private async readRooms(trx: Transaction<Database>, group: { lane: string; batch: Pending[] }[]): Promise<RoomReads> {
+    const rooms = group.filter((g) => !isCreateLane(g.lane));
+    const heads = await lockRoomHeads(trx, rooms.map((g) => g.lane), this.o.db.dialect);
+    const keys = rooms
+      .filter((g) => heads.has(g.lane))
+      .flatMap((g) => g.batch.map((p) => p.command).filter((c): c is Extract<RoomCommand, { type: 'postMessage' }> => c.type === 'postMessage'))
+      .map((c) => ({ roomId: c.roomId, senderId: c.actorId, clientMsgId: c.clientMsgId }));
+    return { heads, earlier: await findEarlierPosts(trx, keys) };
+  }
+
+  /** Decides the lane's commands against the room's current state (read by readRooms); writes nothing (store() does). */
+  private async transact(trx: Transaction<Database>, lane: string, batch: Pending[], read: RoomReads): Promise<Decided> {
     const now = this.o.clock().toISOString();
     const ctxBase = { now, newId: this.o.newId };
     {
@@ -248,17 +273,16 @@ export class RoomWriter implements RoomCommands {
         }
       } else {
         roomId = lane;
-        const head = await lockRoomHead(trx, lane, this.o.db.dialect);
+        const head = read.heads.get(lane);
         const cached = this.states.get(lane);
         const current = cached && cached.lastSeq === head ? cached : head === undefined ? undefined : await loadRoomState(trx, lane);
         state = current && cloneState(current);
-        const posts = batch.map((p) => p.command).filter((c): c is Extract<RoomCommand, { type: 'postMessage' }> => c.type === 'postMessage');
-        const earlier = state ? await findByClientMsgIds(trx, lane, posts.map((p) => ({ senderId: p.actorId, clientMsgId: p.clientMsgId }))) : new Map<string, MessageView>();
+        const earlier = new Map(read.earlier.get(lane));
         for (const pending of batch) {
           const command = pending.command;
           try {
             let message: MessageView | undefined;
-            if (command.type === 'postMessage') message = earlier.get(key(command.actorId, command.clientMsgId));
+            if (command.type === 'postMessage') message = earlier.get(postKeyOf(command.actorId, command.clientMsgId));
             else if ((command.type === 'editMessage' || command.type === 'deleteMessage') && state) {
               message = events.findLast((e): e is Extract<TimelineEvent, { message: MessageView }> => 'message' in e && e.message.id === command.messageId)?.message ?? (await findMessage(trx, lane, command.messageId));
               if (message && events.some((e) => e.type === 'message.deleted' && e.messageId === command.messageId)) message = { ...message, deleted: true, body: '' };
@@ -268,7 +292,7 @@ export class RoomWriter implements RoomCommands {
             events.push(...decision.events);
             if (command.type === 'postMessage' && decision.outcome.kind === 'message' && decision.outcome.created) {
               const posted = decision.events[0] as Extract<TimelineEvent, { type: 'message.posted' }>;
-              earlier.set(key(command.actorId, command.clientMsgId), posted.message);
+              earlier.set(postKeyOf(command.actorId, command.clientMsgId), posted.message);
             }
             settled.push({ pending, result: this.resultOf(decision.outcome, decision.events, state!) });
           } catch (err) {

@@ -26,6 +26,19 @@ export async function loadRoomState(db: Executor, roomId: string): Promise<RoomS
   };
 }
 
+/**
+ * Locks the rows of several rooms (MySQL, in id order, the order every writer
+ * locks in) and returns their heads; rooms that do not exist are absent.
+ */
+export async function lockRoomHeads(trx: Transaction<Database>, roomIds: readonly string[], dialect: 'mysql' | 'sqlite'): Promise<Map<string, number>> {
+  const heads = new Map<string, number>();
+  if (roomIds.length === 0) return heads;
+  let q = trx.selectFrom('rooms').select(['id', 'last_seq']).where('id', 'in', [...roomIds]).orderBy('id');
+  if (dialect === 'mysql') q = q.forUpdate();
+  for (const row of await q.execute()) heads.set(row.id, Number(row.last_seq));
+  return heads;
+}
+
 /** Locks the room row for this transaction (MySQL); SQLite transactions are already exclusive. */
 export async function lockRoomHead(trx: Transaction<Database>, roomId: string, dialect: 'mysql' | 'sqlite'): Promise<number | undefined> {
   let q = trx.selectFrom('rooms').select('last_seq').where('id', '=', roomId);
@@ -59,27 +72,48 @@ export async function findMessage(db: Executor, roomId: string, messageId: strin
   return row ? messageView(row) : undefined;
 }
 
+/** A repeated post is found by its idempotency key: room, sender, clientMsgId. */
+export interface PostKey {
+  readonly roomId: string;
+  readonly senderId: string;
+  readonly clientMsgId: string;
+}
+
+export const postKeyOf = (senderId: string, clientMsgId: string): string => `${senderId}\u0000${clientMsgId}`;
+
 /**
- * Earlier messages for repeated (sender, clientMsgId) pairs, keyed
- * "senderId\u0000clientMsgId". Every condition names the sender, so the
- * lookup is a few probes of the (room_id, sender_id, client_msg_id) key
- * however long the room's history is.
+ * Earlier messages for repeated posts of one or many rooms, in one query: per
+ * room, keyed by postKeyOf(sender, clientMsgId). Every condition names room and
+ * sender, so it is a few probes of the (room_id, sender_id, client_msg_id) key
+ * however long the rooms' histories are.
  */
-export async function findByClientMsgIds(db: Executor, roomId: string, keys: readonly { senderId: string; clientMsgId: string }[]): Promise<Map<string, MessageView>> {
-  const found = new Map<string, MessageView>();
+export async function findEarlierPosts(db: Executor, keys: readonly PostKey[]): Promise<Map<string, Map<string, MessageView>>> {
+  const found = new Map<string, Map<string, MessageView>>();
   if (keys.length === 0) return found;
-  const bySender = new Map<string, Set<string>>();
+  for (const row of await earlierPostsQuery(db, keys).execute()) {
+    let room = found.get(row.room_id);
+    if (!room) found.set(row.room_id, (room = new Map()));
+    room.set(postKeyOf(row.sender_id, row.client_msg_id), messageView(row));
+  }
+  return found;
+}
+
+/** The query of findEarlierPosts (exported so its plan can be checked). */
+export function earlierPostsQuery(db: Executor, keys: readonly PostKey[]) {
+  const tree = new Map<string, Map<string, Set<string>>>();
   for (const k of keys) {
-    let ids = bySender.get(k.senderId);
-    if (!ids) bySender.set(k.senderId, (ids = new Set()));
+    let senders = tree.get(k.roomId);
+    if (!senders) tree.set(k.roomId, (senders = new Map()));
+    let ids = senders.get(k.senderId);
+    if (!ids) senders.set(k.senderId, (ids = new Set()));
     ids.add(k.clientMsgId);
   }
-  const rows = await db
+  return db
     .selectFrom('messages')
     .selectAll()
-    .where('room_id', '=', roomId)
-    .where((eb) => eb.or([...bySender].map(([senderId, ids]) => eb.and([eb('sender_id', '=', senderId), eb('client_msg_id', 'in', [...ids])]))))
-    .execute();
-  for (const row of rows) found.set(`${row.sender_id}\u0000${row.client_msg_id}`, messageView(row));
-  return found;
+    .where((eb) =>
+      eb.or([...tree].map(([roomId, senders]) =>
+        eb.and([eb('room_id', '=', roomId), eb.or([...senders].map(([senderId, ids]) => eb.and([eb('sender_id', '=', senderId), eb('client_msg_id', 'in', [...ids])])))]),
+      )),
+    );
 }

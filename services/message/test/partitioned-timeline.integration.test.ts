@@ -9,6 +9,7 @@ import { newId, systemClock } from '@chat/shared/kernel/ids';
 import { testDatabases } from '@chat/shared/testing/databases';
 import { TIMELINE_PARTITIONS } from '@chat/shared/db/migrations/2026-11-25-003-partition-timeline';
 import { RoomWriter } from '../src/room-writer';
+import { earlierPostsQuery, findEarlierPosts } from '../src/room.repository';
 import { DbRoomQueries } from '../src/room-queries.db';
 
 const mysql = testDatabases().find((d) => d.name === 'mysql');
@@ -64,14 +65,17 @@ t.test('timeline tables partitioned by room', { skip: mysql ? false : 'DATABASE_
   t.match(again.items.find((m) => m.id === target.id), { deleted: true, body: '' }, 'delete reaches the row in its partition');
   // The idempotency lookup probes the (room_id, sender_id, client_msg_id) key, not the room's whole history.
   await Promise.all(Array.from({ length: 300 }, (_, i) => writer.execute({ type: 'postMessage', actorId: owner, roomId: room, clientMsgId: `bulk${i}`, body: `bulk ${i}` })));
-  const lookup = db.kysely
-    .selectFrom('messages')
-    .selectAll()
-    .where('room_id', '=', room)
-    .where((eb) => eb.or([eb.and([eb('sender_id', '=', owner), eb('client_msg_id', 'in', ['c1', 'bulk7'])]), eb.and([eb('sender_id', '=', randomUUID()), eb('client_msg_id', 'in', ['x'])])]));
+  const lookup = earlierPostsQuery(db.kysely, [
+    { roomId: room, senderId: owner, clientMsgId: 'c1' },
+    { roomId: room, senderId: owner, clientMsgId: 'bulk7' },
+    { roomId: room, senderId: randomUUID(), clientMsgId: 'x' },
+    { roomId: rooms[1]!, senderId: owner, clientMsgId: 'c2' },
+  ]);
   const { rows: lookupPlan } = await sql<{ key: string | null; rows: number; type: string }>`EXPLAIN ${lookup}`.execute(db.kysely);
-  t.equal(lookupPlan[0]!.key, 'messages_client_msg', `dedupe lookup uses the idempotency key (${lookupPlan[0]!.type})`);
-  t.ok(Number(lookupPlan[0]!.rows) <= 10, `and examines ${lookupPlan[0]!.rows} rows of a room with 305 messages`);
+  t.equal(lookupPlan[0]!.key, 'messages_client_msg', `dedupe lookup over two rooms uses the idempotency key (${lookupPlan[0]!.type})`);
+  t.ok(Number(lookupPlan[0]!.rows) <= 10, `and examines ${lookupPlan[0]!.rows} rows, one room having 305 messages`);
+  const earlier = await findEarlierPosts(db.kysely, [{ roomId: room, senderId: owner, clientMsgId: 'bulk7' }, { roomId: rooms[1]!, senderId: owner, clientMsgId: 'c2' }, { roomId: rooms[1]!, senderId: owner, clientMsgId: 'nope' }]);
+  t.same([...earlier].map(([r, m]) => [r, [...m.values()].map((x) => x.body)]).sort(), [[room, ['bulk 7']], [rooms[1]!, ['hello 2']]].sort(), 'finds exactly the repeated posts, per room');
   const repeat = await writer.execute({ type: 'postMessage', actorId: owner, roomId: room, clientMsgId: 'c1', body: 'other' });
   t.match(repeat, { type: 'message', created: false, message: { body: 'hello 1' } }, 'idempotency key still holds with (room_id, …) keys');
 });
