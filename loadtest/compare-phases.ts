@@ -1,9 +1,12 @@
 // npx tsx loadtest/compare-phases.ts: the same runner scenario against Phase 1 (MariaDB + Redis) and Phase 3, back to back.
 // Needs DATABASE_URL, REDIS_URL, KAFKA_BROKERS, ELASTICSEARCH_URL (eval "$(npm run -s services:up -- mysql redis kafka elasticsearch)").
-// RATES=50,200 (msgs/s over WS, 10 rooms × 10 members, 15 s each). "Server CPU" is the whole server side:
-// Phase 1 = monolith + MariaDB + Redis; Phase 3 = every service + MariaDB + Redis + Kafka + Elasticsearch.
+// RATES=50,200 (msgs/s over WS, 10 rooms × 10 members, 15 s each, after a 5 s warm-up run that is not reported:
+// a fresh process first loads modules and compiles its hot paths, Phase 3 in eight processes).
+// "Server CPU" is the whole server side: Phase 1 = monolith + MariaDB + Redis; Phase 3 = every service + MariaDB
+// + Redis + Kafka + Elasticsearch.
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { ServerProcess } from '../shared/src/testing/server-process';
 import { Phase3Cluster, PHASE3_SERVICES } from '../shared/src/testing/phase3-cluster';
 
@@ -20,24 +23,33 @@ const cpuOf = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
-const run = (base: string, label: string, rate: number, pids: number[]) =>
-  execFileSync(process.execPath, ['--import', 'tsx', 'loadtest/runner/cli.ts', '--scenario', 'rooms', '--rooms', '10', '--members', '10', '--rate', String(rate), '--duration', '15', '--users', '20', '--via', 'ws', '--no-pin', '--base-url', base, '--server-pid', pids.join(','), '--label', label], { encoding: 'utf8' });
+const runner = (base: string, label: string, rate: number, pids: number[], seconds: number, out?: string) =>
+  execFileSync(process.execPath, [
+    '--import', 'tsx', 'loadtest/runner/cli.ts', '--scenario', 'rooms', '--rooms', '10', '--members', '10', '--rate', String(rate),
+    '--duration', String(seconds), '--users', '20', '--via', 'ws', '--no-pin', '--base-url', base, '--server-pid', pids.join(','), '--label', label,
+    ...(out ? ['--out', out] : []),
+  ], { encoding: 'utf8' });
+const warmUp = (base: string, rate: number, pids: number[]) => void runner(base, 'warm-up', rate, pids, 5, tmpdir());
 const keep = (out: string) => out.split('\n').filter((l) => /^###|send→|sent \/ acked|lost|server CPU|deliveries per|load avg|Warning/.test(l)).join('\n');
 
 for (const rate of rates) {
   const p1 = await new ServerProcess({ target: 'mysql', env }).start();
   try {
-    console.log(keep(run(await p1.baseUrl, `phase1-mysql-${rate}`, rate, [p1.pid!, ...infraPids('mariadbd|redis-server')])));
+    const pids = [p1.pid!, ...infraPids('mariadbd|redis-server')];
+    warmUp(await p1.baseUrl, rate, pids);
+    console.log(keep(runner(await p1.baseUrl, `phase1-mysql-${rate}`, rate, pids, 15)));
   } finally {
     await p1.stop();
   }
   const p3 = new Phase3Cluster(env);
   try {
     await p3.start();
-    const pids = PHASE3_SERVICES.map((s) => p3.service(s).pid!);
-    const before = pids.map(cpuOf);
-    console.log(keep(run(await p3.baseUrl, `phase3-${rate}`, rate, [...pids, ...infraPids('mariadbd|redis-server|kafka.Kafka|elasticsearch')])));
-    console.log('Phase 3 CPU seconds per service during the run (incl. setup): ' + PHASE3_SERVICES.map((s, i) => `${s} ${(cpuOf(pids[i]!) - before[i]!).toFixed(2)}`).join(', '));
+    const services = PHASE3_SERVICES.map((s) => p3.service(s).pid!);
+    const pids = [...services, ...infraPids('mariadbd|redis-server|kafka.Kafka|elasticsearch')];
+    warmUp(await p3.baseUrl, rate, pids);
+    const before = services.map(cpuOf);
+    console.log(keep(runner(await p3.baseUrl, `phase3-${rate}`, rate, pids, 15)));
+    console.log('Phase 3 CPU seconds per service during the measured run (its setup included): ' + PHASE3_SERVICES.map((s, i) => `${s} ${(cpuOf(services[i]!) - before[i]!).toFixed(2)}`).join(', '));
   } finally {
     await p3.stop();
   }
