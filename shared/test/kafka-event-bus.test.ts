@@ -13,6 +13,8 @@ import { DLQ_HEADERS, KafkaEventBus } from '../src/events/kafka-event-bus';
 import type { KafkaEventBusOptions } from '../src/events/kafka-event-bus';
 import { loadTopicDeclarations } from '../src/events/kafka-topics';
 import { eventBusContract } from '../src/testing/event-bus.contract';
+import { InstrumentedEventBus } from '../src/events/instrumented-event-bus';
+import { createMetrics } from '../src/metrics/metrics';
 
 const brokersEnv = process.env.KAFKA_BROKERS;
 const skip = brokersEnv ? false : 'KAFKA_BROKERS not set (eval "$(bash scripts/services.sh up kafka)" to run against a broker)';
@@ -240,6 +242,40 @@ t.test('Kafka specifics', { skip, timeout: 150_000 }, async (t) => {
     await waitFor('member 4 to get 6', () => seen4.length >= 1);
     await sleep(300);
     t.same(seen4, [6], 'only the event after the finished one is delivered again');
+  });
+
+  t.test('eventbus_consumer_lag is the broker\'s lag when another process publishes', async (t) => {
+    const prefix = freshPrefix();
+    const producer = await connectBus(prefix); // "another process": the consumer's bus never sees these publishes
+    const consumerBus = await connectBus(prefix);
+    const metrics = createMetrics('lag-test');
+    const bus = new InstrumentedEventBus(consumerBus, metrics, 200);
+    t.teardown(async () => {
+      await within(20_000, 'bus close', bus.close());
+      await within(20_000, 'producer close', producer.close());
+    });
+    const g = group('lag');
+    const key = randomUUID();
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const seen: number[] = [];
+    await bus.subscribe({
+      group: g,
+      topics: ['room'],
+      handler: async (e) => {
+        if (e.key !== key) return;
+        await gate;
+        seen.push(nOf(e));
+      },
+    });
+    const lag = async () => (await metrics.registry.getSingleMetric('eventbus_consumer_lag')!.get()).values.find((v) => v.labels.group === g)?.value ?? -1;
+    await producer.publish([1, 2, 3, 4, 5].map((n) => makeEvent(key, n)));
+    await waitFor('lag of 5 reported from the broker', async () => (await lag()) === 5, 15_000);
+    t.pass('5 events waiting: lag 5 (the in-process count would say 0)');
+    release();
+    await waitFor('all handled', () => seen.length === 5);
+    await waitFor('lag back to 0 once committed', async () => (await lag()) === 0, 15_000);
+    t.pass('lag 0 once the group committed them');
   });
 
   t.test('close() gives up on a stuck handler after closeTimeoutMs; the event stays uncommitted', async (t) => {

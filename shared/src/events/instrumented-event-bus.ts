@@ -3,16 +3,40 @@ import type { EventEnvelope } from './event-envelope';
 import { topicOf } from './event-envelope';
 import type { DeadLetter, EventBus, SubscribeOptions, Subscription } from './event-bus';
 
+/** A bus that can tell a group's lag from the broker (KafkaEventBus). */
+interface LagSource {
+  consumerLag(group: string): Promise<number>;
+}
+const hasLag = (bus: EventBus): bus is EventBus & LagSource => typeof (bus as Partial<LagSource>).consumerLag === 'function';
+
 /**
  * Counts what any EventBus publishes (per topic) and what each group handles,
- * and reports the lag of each group in this process: events of its topics
- * published here and not yet handled (Kafka adds its own consumer lag).
+ * and reports each group's lag in `eventbus_consumer_lag`. In one process (the
+ * in-memory bus) that is events of its topics published here and not yet
+ * handled. When the bus can ask the broker (Kafka), it is the broker's consumer
+ * lag instead, polled every `lagPollMs`: what the group has not committed yet,
+ * whoever published it (in Phase 3 the producer is another process).
  */
 export class InstrumentedEventBus implements EventBus {
   private readonly published = new Map<string, number>();
   private readonly handled = new Map<string, number>();
+  private readonly brokerGroups = new Set<string>();
+  private lagTimer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly inner: EventBus, private readonly metrics: Metrics) {}
+  constructor(private readonly inner: EventBus, private readonly metrics: Metrics, private readonly lagPollMs = 5_000) {}
+
+  private pollBrokerLag(group: string, source: LagSource): void {
+    this.brokerGroups.add(group);
+    this.lagTimer ??= setInterval(() => {
+      for (const g of this.brokerGroups) {
+        source.consumerLag(g).then(
+          (lag) => this.metrics.busLag.set({ group: g }, lag),
+          () => undefined, // broker unreachable: keep the last value; /readyz reports the outage
+        );
+      }
+    }, this.lagPollMs);
+    this.lagTimer.unref();
+  }
 
   async publish(events: readonly EventEnvelope[]): Promise<void> {
     await this.inner.publish(events);
@@ -28,6 +52,8 @@ export class InstrumentedEventBus implements EventBus {
     const base = topics.reduce((n, t) => n + (this.published.get(t) ?? 0), 0);
     this.handled.set(group, base);
     this.metrics.busLag.set({ group }, 0);
+    const inner = this.inner;
+    if (hasLag(inner)) this.pollBrokerLag(group, inner);
     return this.inner.subscribe({
       ...options,
       handler: async (e) => {
@@ -35,6 +61,7 @@ export class InstrumentedEventBus implements EventBus {
         this.metrics.busConsumed.inc({ group });
         const done = (this.handled.get(group) ?? 0) + 1;
         this.handled.set(group, done);
+        if (this.brokerGroups.has(group)) return;
         const sent = topics.reduce((n, t) => n + (this.published.get(t) ?? 0), 0);
         this.metrics.busLag.set({ group }, Math.max(0, sent - done));
       },
@@ -46,6 +73,7 @@ export class InstrumentedEventBus implements EventBus {
   }
 
   close(): Promise<void> {
+    clearInterval(this.lagTimer);
     return this.inner.close();
   }
 }
