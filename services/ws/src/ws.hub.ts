@@ -35,6 +35,8 @@ export interface WsHubDeps {
 export class WsHub {
   private readonly connections = new Set<WsConnection>();
   private readonly byRoom = new Map<string, Set<WsConnection>>();
+  /** Authenticated sockets per user: notifications go to these, not to a scan of every socket. */
+  private readonly byUser = new Map<string, Set<WsConnection>>();
   private subs: Subscription[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
   private lastFrame: { event: TimelineEvent; text: string } | undefined;
@@ -73,12 +75,18 @@ export class WsHub {
 
   async attach(c: WsConnection): Promise<void> {
     this.connections.add(c);
+    let mine = this.byUser.get(c.userId!);
+    if (!mine) this.byUser.set(c.userId!, (mine = new Set()));
+    mine.add(c);
     const { first } = await this.d.presence.connect(c.userId!, c.id);
     if (first) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'online' });
   }
 
   async detach(c: WsConnection): Promise<void> {
     if (!this.connections.delete(c)) return;
+    const mine = this.byUser.get(c.userId!);
+    mine?.delete(c);
+    if (mine?.size === 0) this.byUser.delete(c.userId!);
     for (const roomId of c.subscriptions.keys()) this.leaveRoom(c, roomId);
     const { last } = await this.d.presence.disconnect(c.userId!, c.id).catch(() => ({ last: false }));
     if (last) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'offline' }).catch(() => undefined);
@@ -199,14 +207,21 @@ export class WsHub {
     if (e.type === 'notification.created') {
       const { userId, notification } = e.payload as { userId: string; notification: object };
       const text = JSON.stringify({ type: 'notification', notification });
-      for (const c of this.connections) if (c.userId === userId) c.sendText(text);
+      for (const c of this.byUser.get(userId) ?? []) c.sendText(text);
       return;
     }
     if (e.type === 'presence.changed') {
       const { userId, status } = e.payload as { userId: string; status: string };
-      const rooms = new Set(await this.d.queries.roomIdsOf(userId));
+      // The sockets subscribed to the user's rooms, each once: O(their members), not a scan of every socket.
       const text = JSON.stringify({ type: 'presence', userId, status });
-      for (const c of this.connections) if (c.userId !== userId && [...c.subscriptions.keys()].some((r) => rooms.has(r))) c.sendText(text);
+      const told = new Set<WsConnection>();
+      for (const roomId of await this.d.queries.roomIdsOf(userId)) {
+        for (const c of this.byRoom.get(roomId) ?? []) {
+          if (c.userId === userId || told.has(c)) continue;
+          told.add(c);
+          c.sendText(text);
+        }
+      }
     }
   }
 
