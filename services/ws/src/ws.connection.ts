@@ -38,7 +38,8 @@ export class WsConnection implements SubscriptionSink {
   readonly pendingSends: { roomId: string; clientMsgId: string; body: string; ack: () => void }[] = [];
   sending = false;
   private authTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
+  /** When the access token runs out (ms); the hub's once-a-second sweep closes the socket then (one timer for all sockets). */
+  expiresAt = Number.POSITIVE_INFINITY;
   alive = true;
   private chain: Promise<void> = Promise.resolve();
 
@@ -139,9 +140,13 @@ export class WsConnection implements SubscriptionSink {
   }
 
   private armExpiry(exp: number): void {
-    clearTimeout(this.expiryTimer);
-    const ms = Math.max(0, exp * 1000 - Date.now());
-    this.expiryTimer = setTimeout(() => this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'access token expired'), Math.min(ms, 2 ** 31 - 1));
+    this.expiresAt = exp * 1000;
+  }
+
+  /** Called by the hub's sweep once the access token has run out. */
+  expire(): void {
+    this.expiresAt = Number.POSITIVE_INFINITY;
+    this.fail(CLOSE_AUTH, 'UNAUTHENTICATED', 'access token expired');
   }
 
   subscribe(roomId: string, startAfter: number): RoomSubscription {
@@ -165,7 +170,6 @@ export class WsConnection implements SubscriptionSink {
 
   onClose(): void {
     clearTimeout(this.authTimer);
-    clearTimeout(this.expiryTimer);
     for (const sub of this.subscriptions.values()) sub.close();
     this.subscriptions.clear();
     void this.hub.detach(this);

@@ -39,6 +39,7 @@ export class WsHub {
   private readonly byUser = new Map<string, Set<WsConnection>>();
   private subs: Subscription[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
+  private expiryTimer: NodeJS.Timeout | undefined;
   private lastFrame: { event: TimelineEvent; text: string } | undefined;
 
   constructor(private readonly d: WsHubDeps) {}
@@ -65,6 +66,12 @@ export class WsHub {
       void this.d.presence.heartbeat([...this.connections].filter((c) => c.userId).map((c) => [c.userId!, c.id] as [string, string])).catch(() => undefined);
     }, this.d.config.pingIntervalMs);
     this.pingTimer.unref();
+    // Access-token expiry for every socket from one timer (a Timeout per socket was ~170 B of each idle socket).
+    this.expiryTimer = setInterval(() => {
+      const now = Date.now();
+      for (const c of this.connections) if (c.expiresAt <= now) c.expire();
+    }, 1000);
+    this.expiryTimer.unref();
   }
 
   /** The event frame for a timeline event, serialized once however many sockets get it. */
@@ -228,6 +235,7 @@ export class WsHub {
   /** Graceful shutdown: stop consuming, tell clients to come back, close sockets. */
   async stop(): Promise<void> {
     clearInterval(this.pingTimer);
+    clearInterval(this.expiryTimer);
     await Promise.all(this.subs.map((s) => s.close()));
     for (const c of this.connections) c.socket.close(1001, 'server shutting down; reconnect with sinceSeq');
   }
