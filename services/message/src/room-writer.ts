@@ -205,7 +205,7 @@ export class RoomWriter implements RoomCommands {
     if (changed.length === 0) return { lanes, outboxId: undefined, envelopes: [] };
     const envelopes = await appendTimeline(trx, changed.map((l) => ({ events: l.events, after: l.state! })), this.o.newId);
     const outboxId = await outboxIdOf(trx, this.o.db.dialect);
-    return { lanes, outboxId, envelopes: envelopes.flat() };
+    return { lanes, outboxId, envelopes };
   }
 
   /**

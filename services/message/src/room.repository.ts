@@ -39,12 +39,9 @@ export async function lockRoomHeads(trx: Transaction<Database>, roomIds: readonl
   return heads;
 }
 
-/** Locks the room row for this transaction (MySQL); SQLite transactions are already exclusive. */
+/** Locks one room's row for this transaction (MySQL); SQLite transactions are already exclusive. */
 export async function lockRoomHead(trx: Transaction<Database>, roomId: string, dialect: 'mysql' | 'sqlite'): Promise<number | undefined> {
-  let q = trx.selectFrom('rooms').select('last_seq').where('id', '=', roomId);
-  if (dialect === 'mysql') q = q.forUpdate();
-  const row = await q.executeTakeFirst();
-  return row ? Number(row.last_seq) : undefined;
+  return (await lockRoomHeads(trx, [roomId], dialect)).get(roomId);
 }
 
 export async function findDirectRoomId(db: Executor, directKey: string): Promise<string | undefined> {

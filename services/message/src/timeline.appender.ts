@@ -40,18 +40,18 @@ async function insertChunked<T extends 'room_events' | 'messages'>(trx: Transact
  * outbox row, in the caller's transaction, with a handful of statements
  * whatever the number of rooms: the log rows of every room in one INSERT, new
  * messages in one INSERT, every room head in one UPDATE. Other projections
- * (members, edits, deletes) are applied room by room. Returns the envelopes
- * per room, in the order given.
+ * (members, edits, deletes) are applied room by room. Returns the envelopes,
+ * room by room in the order given.
  */
 export async function appendTimeline(
   trx: Transaction<Database>,
   rooms: readonly RoomAppend[],
   newId: () => string,
-): Promise<EventEnvelope<TimelineEvent>[][]> {
+): Promise<EventEnvelope<TimelineEvent>[]> {
   const changed = rooms.filter((r) => r.events.length > 0);
-  const envelopes = rooms.map((r) => r.events.map((e) => envelopeOf(e, newId())));
-  if (changed.length === 0) return envelopes;
-  const rows: Insertable<Database['room_events']>[] = envelopes.flat().map((env) => ({
+  if (changed.length === 0) return [];
+  const envelopes = changed.flatMap((r) => r.events.map((e) => envelopeOf(e, newId())));
+  const rows: Insertable<Database['room_events']>[] = envelopes.map((env) => ({
     room_id: env.payload.roomId,
     seq: env.payload.seq,
     event_id: env.id,
@@ -72,7 +72,7 @@ export async function appendTimeline(
   }
   await insertChunked(trx, 'messages', posted);
   await updateRoomHeads(trx, changed);
-  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes.flat()), created_at: Date.now() }).execute();
+  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes), created_at: Date.now() }).execute();
   return envelopes;
 }
 
@@ -82,11 +82,6 @@ async function updateRoomHeads(trx: Transaction<Database>, rooms: readonly RoomA
     const last = r.events[r.events.length - 1]!;
     return { id: last.roomId, seq: last.seq, at: ms(last.occurredAt), members: r.after.members.size };
   });
-  if (heads.length === 1) {
-    const h = heads[0]!;
-    await trx.updateTable('rooms').set({ last_seq: h.seq, last_event_at: h.at, member_count: h.members }).where('id', '=', h.id).execute();
-    return;
-  }
   const caseOf = (value: (h: (typeof heads)[number]) => number) => sql<number>`CASE id ${sql.join(heads.map((h) => sql`WHEN ${h.id} THEN ${value(h)}`), sql` `)} END`;
   await trx
     .updateTable('rooms')

@@ -39,14 +39,12 @@ t.test('timeline tables partitioned by room', { skip: mysql ? false : 'DATABASE_
   }
   await Promise.all(rooms.flatMap((roomId) => Array.from({ length: 5 }, (_, i) => writer.execute({ type: 'postMessage', actorId: owner, roomId, clientMsgId: `c${i}`, body: `hello ${i}` }))));
 
+  // Row counts in information_schema are statistics: refresh them first.
+  await sql`ANALYZE TABLE messages`.execute(db.kysely);
   const { rows: used } = await sql<{ n: number }>`
     SELECT COUNT(*) AS n FROM information_schema.PARTITIONS
     WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'messages' AND TABLE_ROWS > 0`.execute(db.kysely);
-  await sql`ANALYZE TABLE messages`.execute(db.kysely);
-  const { rows: after } = await sql<{ n: number }>`
-    SELECT COUNT(*) AS n FROM information_schema.PARTITIONS
-    WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = 'messages' AND TABLE_ROWS > 0`.execute(db.kysely);
-  t.ok(Math.max(Number(used[0]!.n), Number(after[0]!.n)) > 1, `20 rooms spread over ${after[0]!.n} partitions`);
+  t.ok(Number(used[0]!.n) > 1, `20 rooms spread over ${used[0]!.n} partitions`);
 
   const room = rooms[0]!;
   const { rows: plan } = await sql<{ partitions: string | null }>`EXPLAIN PARTITIONS SELECT * FROM messages WHERE room_id = ${room} ORDER BY seq DESC LIMIT 50`

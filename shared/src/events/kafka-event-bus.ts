@@ -59,9 +59,9 @@ export interface KafkaConsumerTuning {
   /** Longest wait for the first group join in subscribe() (default 30000). */
   readonly joinTimeoutMs?: number;
   /**
-   * Handled offsets are committed together at most this often (default 200);
-   * 0 commits after every batch. Close commits what is left, so only a crash
-   * re-delivers (at most this long of handled events; consumers are idempotent).
+   * Handled offsets are committed together this often (default 200). Close
+   * commits what is left, so only a crash re-delivers (at most this long of
+   * handled events; consumers are idempotent).
    */
   readonly commitIntervalMs?: number;
 }
@@ -164,7 +164,7 @@ function errorText(err: unknown): string {
  * The Phase 3 bus: Kafka via kafkajs. One topic per event family (topicOf),
  * message key = envelope key (roomId for room events) so a key's events share
  * a partition and keep their order; idempotent producer with acks=all; one
- * consumer group per subscription group, offsets committed one by one only
+ * consumer group per subscription group, offsets committed (every 200 ms) only
  * after the handler finished; failing handlers are retried with backoff and
  * then sent to `<topic>.dlq`. See docs/adr/0006-kafka-event-bus.md.
  */
@@ -348,10 +348,8 @@ export class KafkaEventBus implements EventBus {
         // kafkajs's disconnect waits for eachBatch; giveUp lets a close() that timed out leave anyway.
         eachBatch: (payload) => Promise.race([this.track(state, this.consumeBatch(state, payload)), state.giveUp]),
       });
-      if (t.commitIntervalMs > 0) {
-        state.commitTimer = setInterval(() => void this.commitHandled(state), t.commitIntervalMs);
-        state.commitTimer.unref();
-      }
+      state.commitTimer = setInterval(() => void this.commitHandled(state), t.commitIntervalMs);
+      state.commitTimer.unref();
       // Partitions are assigned once the member joined (and synced): events published from now on
       // land after the offsets it will start from, so none are missed.
       await Promise.race([
@@ -463,8 +461,8 @@ export class KafkaEventBus implements EventBus {
   }
 
   /**
-   * One partition's batch, in offset order: handle a message, commit its
-   * offset + 1, move on. A closing subscription stops between messages and
+   * One partition's batch, in offset order: handle a message, mark its
+   * offset + 1 as handled (commitHandled commits it), move on. A closing subscription stops between messages and
    * leaves the rest uncommitted for the group's next member.
    */
   private async consumeBatch(state: SubscriptionState, payload: EachBatchPayload): Promise<void> {
@@ -479,17 +477,13 @@ export class KafkaEventBus implements EventBus {
         if (outcome === 'abandoned' || state.abandoned) return;
         handledUpTo = (BigInt(message.offset) + 1n).toString();
         payload.resolveOffset(message.offset);
-        // Throws when the group is rebalancing, which makes kafkajs rejoin; what was handled is committed below.
+        // Throws when the group is rebalancing, which makes kafkajs rejoin; what was handled is marked below.
         await payload.heartbeat();
       }
     } finally {
-      // Committed only after every effect up to it is done: a crash before the commit only means
-      // those events come again (at-least-once; consumers are idempotent).
-      if (handledUpTo !== undefined) {
-        const handled = { topic: batch.topic, partition: batch.partition, offset: handledUpTo };
-        if (this.tuning.commitIntervalMs > 0) state.uncommitted.set(`${batch.topic}:${batch.partition}`, handled);
-        else await payload.commitOffsetsIfNecessary({ topics: [{ topic: handled.topic, partitions: [handled] }] });
-      }
+      // Marked (and later committed) only after every effect up to it is done: a crash before the
+      // commit only means those events come again (at-least-once; consumers are idempotent).
+      if (handledUpTo !== undefined) state.uncommitted.set(`${batch.topic}:${batch.partition}`, { topic: batch.topic, partition: batch.partition, offset: handledUpTo });
     }
   }
 
