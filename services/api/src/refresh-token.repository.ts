@@ -7,8 +7,17 @@ export async function insertRefreshToken(db: Executor, row: Database['refresh_to
   await db.insertInto('refresh_tokens').values(row).execute();
 }
 
+/**
+ * The token by its hash. Revocation belongs to the login (family): if any
+ * token of the family is revoked, this one reads as revoked too. That covers a
+ * token issued by a refresh that raced the request which detected reuse and
+ * revoked the family just before the winner stored its new token.
+ */
 export async function findRefreshToken(db: Executor, hash: string): Promise<Database['refresh_tokens'] | undefined> {
-  return db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  const row = await db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', hash).executeTakeFirst();
+  if (!row || row.revoked_at !== null) return row;
+  const revoked = await db.selectFrom('refresh_tokens').select('revoked_at').where('family_id', '=', row.family_id).where('revoked_at', 'is not', null).limit(1).executeTakeFirst();
+  return revoked ? { ...row, revoked_at: revoked.revoked_at } : row;
 }
 
 /** Marks a token used, only if it still is unused: false means another request used it first. */

@@ -1,6 +1,7 @@
 import t from 'tap';
 import { randomBytes } from 'node:crypto';
 import { AccessTokens } from '@chat/shared/auth/access-token';
+import { hashRefreshToken } from '@chat/shared/auth/refresh-token';
 import { InMemoryEventBus } from '@chat/shared/events/in-memory-event-bus';
 import { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
@@ -46,5 +47,12 @@ for (const engine of testDatabases()) {
     const won = both.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof auth.refresh>>> => r.status === 'fulfilled');
     t.ok(won.length <= 1, 'two concurrent refreshes of one token never both succeed');
     for (const w of won) await t.rejects(auth.refresh(w.value.refreshToken), { code: 'UNAUTHENTICATED' }, 'the race counts as reuse: the login is revoked');
+
+    // The race's unlucky order, made deterministic: the losing request revoked the family's rows
+    // before the winner stored its new token, so only the old row carries revoked_at.
+    const first = await auth.login(name, 'password-1');
+    const winner = await auth.refresh(first.refreshToken);
+    await db.kysely.updateTable('refresh_tokens').set({ revoked_at: Date.now() }).where('token_hash', '=', hashRefreshToken(first.refreshToken)).execute();
+    await t.rejects(auth.refresh(winner.refreshToken), { code: 'UNAUTHENTICATED' }, 'a token issued after its login was revoked is refused too');
   });
 }
