@@ -26,6 +26,9 @@ t.test('a bad value names its variable', async (t) => {
     KAFKA_BROKERS: 'no port',
     WS_ALLOWED_ORIGINS: 'not-an-origin',
     LOG_LEVEL: 'loud',
+    TRUST_PROXY: '10.0.0.0/33',
+    METRICS_ALLOWED_ADDRESSES: 'localhost',
+    HTTP_MAX_CONNECTIONS_PER_ADDRESS: '-1',
   };
   for (const [name, value] of Object.entries(bad)) {
     let caught: unknown;

@@ -5,6 +5,7 @@ import { concurrencySuite } from './concurrency.suite';
 import { crashSuite } from './crash.suite';
 import { makeCtx, type Ctx } from './harness';
 import { historySuite } from './history.suite';
+import { httpLimitsSuite } from './http-limits.suite';
 import { membersSuite } from './members.suite';
 import { messagesSuite } from './messages.suite';
 import { operationsSuite } from './operations.suite';
@@ -12,6 +13,7 @@ import { racesSuite } from './races.suite';
 import { rateLimitSuite } from './rate-limit.suite';
 import { readinessSuite } from './readiness.suite';
 import { roomsSuite } from './rooms.suite';
+import { routeAuthSuite } from './route-auth.suite';
 import { searchSuite } from './search.suite';
 import { timelineSuite } from './timeline.suite';
 import { tokensSuite } from './tokens.suite';
@@ -25,6 +27,8 @@ import { wsSuite } from './ws.suite';
 /** Every suite, in the order API.md reads. `BLACKBOX_SUITES=auth,ws` runs a subset. */
 export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void]> = [
   ['operations', operationsSuite],
+  ['route-auth', routeAuthSuite],
+  ['http-limits', httpLimitsSuite],
   ['auth', authSuite],
   ['tokens', tokensSuite],
   ['rooms', roomsSuite],

@@ -53,6 +53,17 @@ export function searchSuite(t: Test, ctx: Ctx): void {
     t.same(bodies(await a.search(s, { q: `${tag}x`, roomId: room.id })), [], 'no false hit');
   });
 
+  t.test('text after a NUL or another control character is found, and the body comes back as sent', async (t) => {
+    const s = await a.register();
+    const room = await a.group(s);
+    const tag = word();
+    const body = `head\u0000${tag}\u0001tail\u007f end`;
+    await a.post(s, room.id, body);
+    const res = await find(s, { q: tag, roomId: room.id }, (r) => bodies(r).length === 1);
+    t.same(bodies(res), [body], 'the word after the NUL is found, and the body is unchanged');
+    t.equal(bodies(await find(s, { q: 'tail', roomId: room.id }, (r) => bodies(r).length === 1)).length, 1, 'after a second control character too');
+  });
+
   t.test('query and text are compared after NFC', async (t) => {
     const s = await a.register();
     const room = await a.group(s);

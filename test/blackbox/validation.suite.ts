@@ -122,6 +122,27 @@ export function validationSuite(t: Test, ctx: Ctx): void {
     isError(t, await a.req('POST', `/v1/rooms/${roomId}/read`, { token: stranger.accessToken, body: { seq: -5 } }), 400, 'VALIDATION_FAILED', undefined, 'bad read seq, not a member');
   });
 
+  t.test('text that is not well-formed Unicode (a lone surrogate) is 400 naming the field, never stored', async (t) => {
+    const { owner, member, roomId, msgId } = await setup();
+    const lone = (s: string) => s.replace('@', '\\ud800');
+    const cases: Array<[string, string, string, string]> = [
+      ['POST', `/v1/rooms/${roomId}/messages`, lone(`{"clientMsgId":"${cmid()}","body":"a@b"}`), 'body'],
+      ['POST', `/v1/rooms/${roomId}/messages`, lone('{"clientMsgId":"c@","body":"fine"}'), 'clientMsgId'],
+      ['PATCH', `/v1/rooms/${roomId}/messages/${msgId}`, lone('{"body":"@"}'), 'body'],
+      ['POST', '/v1/rooms', lone('{"type":"group","name":"n@"}'), 'name'],
+      ['PATCH', `/v1/rooms/${roomId}`, lone('{"name":"@x"}'), 'name'],
+      ['POST', '/v1/auth/register', lone(`{"username":"${uname()}","password":"${PASSWORD}","displayName":"x@"}`), 'displayName'],
+    ];
+    for (const [method, path, rawBody, field] of cases) {
+      isError(t, await a.req(method, path, { token: owner.accessToken, rawBody }), 400, 'VALIDATION_FAILED', field, `${method} ${rawBody}`);
+    }
+    const paired = await a.req('POST', `/v1/rooms/${roomId}/messages`, { token: member.accessToken, rawBody: `{"clientMsgId":"${cmid()}","body":"\\ud83d\\ude00 ok"}` });
+    t.equal(paired.status, 201, 'an escaped surrogate pair is a well-formed emoji');
+    t.equal(paired.body?.message?.body, '\u{1F600} ok');
+    const messages = await a.allMessages(owner, roomId);
+    t.notOk(messages.some((m: { body: string }) => /\p{Cs}|\uFFFD/u.test(m.body)), 'nothing ill-formed or replaced was stored');
+  });
+
   t.test('unknown routes are 404 with the error body; nothing malformed is ever a 500', async (t) => {
     const { owner, roomId, msgId } = await setup();
     isError(t, await a.req('GET', '/v1/nothing-here', { token: owner.accessToken }), 404, 'NOT_FOUND', undefined, 'unknown route');

@@ -1,16 +1,27 @@
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { connect, type Socket } from 'node:net';
+import { AddressList } from '@chat/shared/http/address-list';
+import { applyConnectionLimits } from '@chat/shared/http/connection-limits';
+import type { HttpLimits } from '@chat/shared/kernel/config';
+import { normalisePath } from './paths';
 import { Balancer, upstreamOf, type Upstream } from './routes';
 
 export interface GatewayOptions {
   upstreams: Record<Upstream, URL[]>;
   log: { warn(obj: object, msg: string): void };
+  limits: HttpLimits;
 }
 
 /** The contract's body limit, enforced here too: an upstream that refuses early would otherwise cut the upload. */
 const BODY_LIMIT = 1024 * 1024;
 
+const FORWARDING = new Set(['x-forwarded-for', 'x-real-ip', 'forwarded']);
+
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"not found"}}');
+}
 
 function unavailable(res: ServerResponse): void {
   if (res.headersSent) return void res.destroy();
@@ -25,16 +36,25 @@ function unavailable(res: ServerResponse): void {
 export function createGateway(o: GatewayOptions): Server {
   const balancers = Object.fromEntries(Object.entries(o.upstreams).map(([k, v]) => [k, new Balancer(v)])) as Record<Upstream, Balancer>;
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (req.url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
-    if ((req.url ?? '').startsWith('/internal/')) return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"not found"}}');
+  const metricsReaders = new AddressList(o.limits.metricsAllowedAddresses);
+  // connectionsCheckingInterval: how often Node enforces requestTimeout (default 30 s).
+  const server = createServer({ connectionsCheckingInterval: 1000 }, (req: IncomingMessage, res: ServerResponse) => {
+    // Routed by the path the services will read, never by its raw spelling.
+    const url = normalisePath(req.url ?? '/');
+    if (url === undefined) return void notFound(res);
+    req.url = url;
+    if (url === '/healthz') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+    if (url.startsWith('/internal/')) return void notFound(res);
+    if (/^\/metrics(\?|$)/.test(url) && !metricsReaders.has(req.socket.remoteAddress)) {
+      return void res.writeHead(403, { 'content-type': 'application/json' }).end('{"error":{"code":"FORBIDDEN","message":"metrics are served to METRICS_ALLOWED_ADDRESSES only"}}');
+    }
     if (Number(req.headers['content-length'] ?? 0) > BODY_LIMIT) {
       req.resume();
       return void res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MiB' } }));
     }
     const target = balancers[upstreamOf(req.url ?? '/')].pick();
     const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) headers[k] = v;
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !FORWARDING.has(k)) headers[k] = v;
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     let upstream: ReturnType<typeof httpRequest>;
     try {
@@ -46,7 +66,7 @@ export function createGateway(o: GatewayOptions): Server {
     });
     } catch {
       // A path the HTTP client refuses names nothing anyone can see.
-      return void res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"not found"}}');
+      return void notFound(res);
     }
     upstream.on('error', (err) => {
       if (res.headersSent) return void res.destroy();
@@ -57,12 +77,19 @@ export function createGateway(o: GatewayOptions): Server {
   });
 
   server.on('upgrade', (req: IncomingMessage, client: Socket, head: Buffer) => {
-    const target = balancers[upstreamOf(req.url ?? '/')].pick();
+    const url = normalisePath(req.url ?? '/');
+    if (url === undefined || url.startsWith('/internal/')) return void client.end('HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n');
+    req.url = url;
+    const target = balancers[upstreamOf(url)].pick();
     let connected = false;
     const upstream = connect(Number(target.port), target.hostname, () => {
       connected = true;
       const lines = [`${req.method} ${req.url} HTTP/1.1`];
-      for (let i = 0; i < req.rawHeaders.length; i += 2) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      for (let i = 0; i < req.rawHeaders.length; i += 2) {
+        // The client's own forwarding headers are not believed: the services trust the gateway's.
+        if (!FORWARDING.has(req.rawHeaders[i]!.toLowerCase())) lines.push(`${req.rawHeaders[i]}: ${req.rawHeaders[i + 1]}`);
+      }
+      lines.push(`X-Forwarded-For: ${client.remoteAddress ?? ''}`);
       upstream.write(lines.join('\r\n') + '\r\n\r\n');
       if (head.length) upstream.write(head);
       upstream.pipe(client).pipe(upstream);
@@ -84,6 +111,6 @@ export function createGateway(o: GatewayOptions): Server {
   });
   // Longer than clients' idle keep-alive, so a client never reuses a connection the gateway is closing.
   server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  applyConnectionLimits(server, { ...o.limits, exempt: new AddressList(o.limits.trustProxy) });
   return server;
 }

@@ -1,3 +1,4 @@
+import { loadHttpLimits, type HttpLimits } from '@chat/shared/kernel/config';
 import { createGateway } from './gateway';
 import type { Upstream } from './routes';
 
@@ -28,7 +29,14 @@ const upstreams: Record<Upstream, URL[]> = {
 };
 const port = Number(process.env.PORT ?? 3000);
 const log = { warn: (obj: object, msg: string) => console.warn(JSON.stringify({ level: 40, msg, ...obj })) };
-const server = createGateway({ upstreams, log });
+let limits: HttpLimits;
+try {
+  limits = loadHttpLimits();
+} catch (err) {
+  console.error((err as Error).message);
+  process.exit(78);
+}
+const server = createGateway({ upstreams, log, limits });
 server.listen(port, process.env.HOST ?? '0.0.0.0');
 const stop = () => {
   server.close();

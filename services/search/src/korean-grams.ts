@@ -4,10 +4,12 @@
  * here and indexed with the whitespace analyzer. A query matches exactly when
  * it is a substring of the NFC, lower-cased body, as in Phase 1.
  */
+import { searchForm } from '@chat/shared/kernel/text';
+
 const SPACE = '\uE000';
 
 function normalise(text: string): string[] {
-  return Array.from(text.normalize('NFC').toLowerCase(), (c) => (/\s/u.test(c) ? SPACE : c));
+  return Array.from(searchForm(text), (c) => (/\s/u.test(c) ? SPACE : c));
 }
 
 function bigrams(chars: string[]): string[] {

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
+import { declarePublic } from '@chat/shared/http/authenticate';
 
 /** The browser chat page: plain HTML, CSS and ES modules, no build step. */
 export const PUBLIC_DIR = fileURLToPath(new URL('../public/', import.meta.url));
@@ -21,7 +22,13 @@ const CONTENT_SECURITY_POLICY = [
  * shadows `/v1/*`, `/healthz`, `/readyz`, `/metrics` or the app's 404 handler.
  */
 export async function registerWeb(app: FastifyInstance): Promise<void> {
-  await app.register(fastifyStatic, {
+  await app.register(servePage);
+}
+
+/** Its own scope, so that the page's files, and nothing else, are declared public. */
+async function servePage(scope: FastifyInstance): Promise<void> {
+  declarePublic(scope);
+  await scope.register(fastifyStatic, {
     root: PUBLIC_DIR,
     prefix: '/',
     wildcard: false,

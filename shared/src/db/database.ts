@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, Migrator, MysqlDialect, SqliteDialect, type Migration, type SqliteDatabase } from 'kysely';
@@ -83,8 +83,23 @@ function withStatementCache(db: SQLite.Database, max = 500): SqliteDatabase {
   };
 }
 
+/**
+ * The database holds password hashes and refresh-token hashes: its files are
+ * the owner's alone. A new data directory is 0700; the database file is
+ * created 0600 (SQLite gives its -wal and -shm files the same mode), and an
+ * older one that others could read is narrowed to 0600.
+ */
+function ownerOnly(file: string): void {
+  const dir = dirname(file);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  for (const f of [file, `${file}-wal`, `${file}-shm`]) {
+    if (existsSync(f) && (statSync(f).mode & 0o077) !== 0) chmodSync(f, 0o600);
+  }
+}
+
 function openSqlite(file: string): Db {
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true });
+  if (file !== ':memory:') ownerOnly(file);
   const sqlite = new SQLite(file);
   sqlite.pragma('journal_mode = WAL');
   // FULL: a commit is on disk before we acknowledge it, even if the machine loses power.

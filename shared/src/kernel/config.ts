@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /**
@@ -29,6 +30,19 @@ export interface Config {
   };
   readonly ws: { allowedOrigins: string[]; pingIntervalMs: number; authTimeoutMs: number; maxBufferedBytes: number };
   readonly shutdownTimeoutMs: number;
+  /** Limits of the HTTP server itself (docs/security.md). */
+  readonly http: HttpLimits;
+}
+
+export interface HttpLimits {
+  /** Proxies whose X-Forwarded-For is believed (addresses or CIDRs); none by default. */
+  readonly trustProxy: string[];
+  /** Time to receive a whole request, headers and body. */
+  readonly requestTimeoutMs: number;
+  /** Open TCP connections per client address (0: no cap); trusted proxies are not capped. */
+  readonly maxConnectionsPerAddress: number;
+  /** Addresses (or CIDRs) allowed to read /metrics. */
+  readonly metricsAllowedAddresses: string[];
 }
 
 export class ConfigError extends Error {
@@ -100,6 +114,36 @@ function kafkaTopicPrefix(env: Env): string {
   return raw;
 }
 
+/** Loopback and private networks: where Prometheus scrapes from. */
+const PRIVATE_NETWORKS = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
+
+/** A comma-separated list of IP addresses or CIDRs; `none` is the empty list. */
+function addresses(env: Env, name: string, fallback: string[]): string[] {
+  const raw = env[name]?.trim();
+  if (raw === undefined || raw === '') return fallback;
+  if (raw.toLowerCase() === 'none') return [];
+  const list = raw.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [ip, bits, extra] = entry.split('/');
+    const family = isIP(ip ?? '');
+    const maxBits = family === 6 ? 128 : 32;
+    if (!family || extra !== undefined || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= maxBits))) {
+      throw new ConfigError(name, `has a bad address or CIDR "${entry}"`);
+    }
+  }
+  return list;
+}
+
+/** The HTTP server's limits, on their own for processes that read nothing else (the gateway). */
+export function loadHttpLimits(env: Env = process.env): HttpLimits {
+  return {
+    trustProxy: addresses(env, 'TRUST_PROXY', []),
+    requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    maxConnectionsPerAddress: int(env, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
+    metricsAllowedAddresses: addresses(env, 'METRICS_ALLOWED_ADDRESSES', PRIVATE_NETWORKS),
+  };
+}
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 export function loadConfig(env: Env = process.env): Config {
@@ -145,5 +189,6 @@ export function loadConfig(env: Env = process.env): Config {
       maxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
+    http: loadHttpLimits(env),
   };
 }

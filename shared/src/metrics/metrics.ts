@@ -1,5 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { AddressList } from '../http/address-list';
+import { ForbiddenError } from '../kernel/errors';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -31,12 +33,14 @@ export function createMetrics(service: string) {
 export type Metrics = ReturnType<typeof createMetrics>;
 
 /** Times every request by its route pattern (never the raw URL, which would explode cardinality). */
-export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics): void {
+export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics, allowed: AddressList): void {
   app.addHook('onResponse', async (request, reply) => {
     const route = request.routeOptions.url ?? 'unmatched';
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
-  app.get('/metrics', { config: { public: true } }, async (_request, reply) => {
+  // Public to the router (Prometheus has no token), but served only to the configured addresses.
+  app.get('/metrics', { config: { public: true } }, async (request, reply) => {
+    if (!allowed.has(request.ip)) throw new ForbiddenError('metrics are served to METRICS_ALLOWED_ADDRESSES only');
     return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }

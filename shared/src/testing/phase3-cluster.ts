@@ -69,6 +69,8 @@ export class Phase3Cluster {
     for (const s of PHASE3_SERVICES) {
       const env: Record<string, string> = { ...common, PORT: String(ports[s]) };
       if (dbs[s]) env.DATABASE_URL = dbs[s]!;
+      // The services sit behind the gateway (on loopback): request.ip is the client it forwards.
+      if (s !== 'gateway') env.TRUST_PROXY = '127.0.0.1';
       if (s === 'gateway') Object.assign(env, { API_URL: url('api'), MESSAGE_URL: url('message'), SEARCH_URL: url('search'), NOTIFICATION_URL: url('notification'), WEB_URL: url('web'), WS_URLS: `${url('ws-1')},${url('ws-2')}` });
       this.processes.set(s, new ServerProcess({ target: 'mysql', entry: ENTRY[s], env, port: ports[s] }));
     }
