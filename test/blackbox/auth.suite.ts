@@ -77,6 +77,27 @@ export function authSuite(t: Test, ctx: Ctx): void {
     }
   });
 
+  t.test('displayName with bidi controls, invisible or control characters is 400 naming displayName', async (t) => {
+    // Labels spell every non-ASCII code point (a raw U+2028 would break a TAP line).
+    const label = (s: string) => [...s].map((c) => (/[\x20-\x7e]/.test(c) ? c : `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')}`)).join(' ');
+    const bad = [
+      '\u202Eadmin', 'ad\u202Dmin', 'x\u202A', '\u2066x', 'x\u2069', '\u200Eadmin', 'admin\u200F', 'a\u061Cb', // bidi controls
+      '\u200B\u200B', 'ad\u200Bmin', '\uFEFFadmin', 'a\u2060b', 'a\u2061', '\u2064', 'x\u180E', '\u3164', '\u115F\u1160', '\uFFA0', // invisible
+      '\u200C', '\u200D', 'x\u200D', '\u200Dx', 'a\u00ADb', '\u034F', '\uFE0F', '\u2800', // joiners out of context, soft hyphen, lone selectors, blank
+      'a\u0000b', 'tab\there', 'new\nline', 'a\u007Fb', 'c1\u0085', 'c1\u009B', 'line\u2028sep', // control characters
+      ' \u200B ', '\u3000\u200B', // only whitespace and invisibles
+    ];
+    for (const displayName of bad) {
+      const res = await register({ username: uname(), password: PASSWORD, displayName });
+      isError(t, res, 400, 'VALIDATION_FAILED', 'displayName', label(displayName));
+    }
+    const good = ['Alice', '앨리스', 'José 한', '👩‍💻 dev', '👨‍👩‍👧', '❤️', 'می‌خواهم', 'שלום', 'مرحبا', 'a b'];
+    for (const displayName of good) {
+      const res = await register({ username: uname(), password: PASSWORD, displayName });
+      t.equal(res.status, 201, `${label(displayName)} accepted (${res.status === 201 ? '' : res.text.slice(0, 120)})`);
+    }
+  });
+
   t.test('displayName is stored in NFC', async (t) => {
     const res = await register({ username: uname(), password: PASSWORD, displayName: 'Jose\u0301 \u1112\u1161\u11ab' });
     t.equal(res.body.user?.displayName, 'José 한');
@@ -108,6 +129,18 @@ export function authSuite(t: Test, ctx: Ctx): void {
     isError(t, wrong, 401, 'UNAUTHENTICATED', undefined, 'wrong password');
     isError(t, unknown, 401, 'UNAUTHENTICATED', undefined, 'unknown user');
     t.same(wrong.body, unknown.body, 'no hint which one was wrong');
+  });
+
+  t.test('token answers are never cached: Cache-Control no-store on register, login and refresh', async (t) => {
+    const name = uname();
+    const reg = await register({ username: name, password: PASSWORD });
+    const login = await a.login(name);
+    const refresh = await a.refresh(login.body.refreshToken);
+    for (const [what, res, status] of [['register', reg, 201], ['login', login, 200], ['refresh', refresh, 200]] as const) {
+      t.equal(res.status, status, `${what} answers ${status}`);
+      t.match(res.headers.get('cache-control') ?? '', /\bno-store\b/, `${what}: Cache-Control no-store`);
+      t.equal(res.headers.get('pragma'), 'no-cache', `${what}: Pragma no-cache`);
+    }
   });
 
   t.test('refresh rotates: new pair works, the old refresh token is 401', async (t) => {
@@ -160,6 +193,30 @@ export function authSuite(t: Test, ctx: Ctx): void {
     }
     const withBearerGarbage = await a.req('POST', '/v1/auth/logout', { token: 'garbage', body: { refreshToken: 'x' } });
     t.equal(withBearerGarbage.status, 204, 'even with a garbage Authorization header');
+  });
+
+  t.test('logout answers 204 to a malformed body too', async (t) => {
+    const s = await a.register();
+    const cases: Array<[string, { rawBody?: string; headers?: Record<string, string> }]> = [
+      ['invalid JSON', { rawBody: '{"refreshToken":' }],
+      ['not JSON at all', { rawBody: 'not json' }],
+      ['an empty JSON body', { rawBody: '' }],
+      ['no body and no content-type', {}],
+      ['a JSON array', { rawBody: '[]' }],
+      ['JSON null', { rawBody: 'null' }],
+      ['a number token', { rawBody: '{"refreshToken":5}' }],
+      ['text/plain', { rawBody: JSON.stringify({ refreshToken: 'x' }), headers: { 'content-type': 'text/plain' } }],
+      ['form-encoded', { rawBody: 'refreshToken=x', headers: { 'content-type': 'application/x-www-form-urlencoded' } }],
+      ['an unknown media type', { rawBody: '\u0000\u0001', headers: { 'content-type': 'application/octet-stream' } }],
+      ['a broken content-type', { rawBody: '{}', headers: { 'content-type': ';;;' } }],
+    ];
+    for (const [what, opts] of cases) {
+      const res = await a.req('POST', '/v1/auth/logout', opts);
+      t.equal(res.status, 204, `${what} → 204 (${res.text.slice(0, 120)})`);
+    }
+    const typed = await a.req('POST', '/v1/auth/logout', { rawBody: JSON.stringify({ refreshToken: s.refreshToken }), headers: { 'content-type': 'text/plain;charset=utf-8' } });
+    t.equal(typed.status, 204, 'a JSON body sent as text/plain');
+    t.equal((await a.refresh(s.refreshToken)).status, 200, 'a body that is not application/json does not log out');
   });
 
   t.test('GET /v1/users/me and /v1/users/:id', async (t) => {

@@ -170,4 +170,74 @@ export function roomsSuite(t: Test, ctx: Ctx): void {
     }
     isError(t, await a.req('DELETE', `/v1/rooms/${room.id}`, { token: s!.accessToken }), 404, 'NOT_FOUND', undefined, 'again');
   });
+
+  // Additions (docs/api-extensions.md): GET /v1/rooms is paginated by a keyset cursor.
+  const ids = (rooms: { id: string }[]) => rooms.map((r) => r.id);
+  const list = (token: string, query = '') => a.req('GET', `/v1/rooms${query}`, { token });
+
+  t.test('GET /v1/rooms?limit pages with before=nextCursor: the same order as one page, no repeats, hasMore at the end false', async (t) => {
+    const [s, b] = await a.users(2);
+    const made: { id: string }[] = [];
+    for (let i = 0; i < 4; i++) made.push(await a.group(s!, [b!.user.id], `p${i}`));
+    // Three at once: several rooms may share an activity millisecond; the room id orders them.
+    made.push(...(await Promise.all([4, 5, 6].map((i) => a.group(s!, [], `p${i}`)))));
+    await a.post(b!, made[1]!.id, 'moves p1 to the top');
+    const whole = await list(s!.accessToken);
+    t.equal(whole.status, 200);
+    t.equal(whole.body.rooms.length, 7, 'no query: every room (fewer than a page)');
+    t.equal(whole.body.hasMore, false, 'hasMore false');
+    t.equal(whole.body.nextCursor, null, 'no nextCursor');
+    t.equal(whole.body.rooms[0].id, made[1]!.id, 'newest activity first');
+    const paged: { id: string }[] = [];
+    let query = '?limit=3';
+    const sizes = [];
+    for (let guard = 0; guard < 10; guard++) {
+      const res = await list(s!.accessToken, query);
+      t.equal(res.status, 200, `page ${guard}`);
+      paged.push(...res.body.rooms);
+      sizes.push(res.body.rooms.length);
+      if (!res.body.hasMore) {
+        t.equal(res.body.nextCursor, null, 'the last page has no nextCursor');
+        break;
+      }
+      t.type(res.body.nextCursor, 'string', 'a page with more has a nextCursor');
+      query = `?limit=3&before=${encodeURIComponent(res.body.nextCursor)}`;
+    }
+    t.same(sizes, [3, 3, 1], 'pages of 3, 3, 1');
+    t.same(ids(paged), ids(whole.body.rooms), 'pages concatenate to the whole list, in order, no repeats');
+    t.match(paged.find((r) => r.id === made[1]!.id), { lastSeq: 4, lastReadSeq: 2, unreadCount: 1 }, 'entries keep lastReadSeq and unreadCount');
+    const one = await list(s!.accessToken, '?limit=1');
+    t.same([ids(one.body.rooms), one.body.hasMore], [[made[1]!.id], true], 'limit=1');
+  });
+
+  t.test('GET /v1/rooms without a query answers at most 500 rooms, then pages on with nextCursor', async (t) => {
+    const [s] = await a.users(1);
+    for (let i = 0; i < 503; i += 10) {
+      await Promise.all(Array.from({ length: Math.min(10, 503 - i) }, (_, k) => a.group(s!, [], `many ${i + k}`)));
+    }
+    const first = await list(s!.accessToken);
+    t.equal(first.status, 200);
+    t.equal(first.body.rooms.length, 500, 'a bounded page of 500');
+    t.equal(first.body.hasMore, true, 'hasMore');
+    const rest = await list(s!.accessToken, `?before=${encodeURIComponent(first.body.nextCursor)}`);
+    t.equal(rest.body.rooms.length, 3, 'the rest');
+    t.equal(rest.body.hasMore, false);
+    t.equal(new Set([...ids(first.body.rooms), ...ids(rest.body.rooms)]).size, 503, 'every room once');
+  });
+
+  t.test('GET /v1/rooms: a bad limit or cursor is a 400 naming the field', async (t) => {
+    const s = await a.register();
+    await a.group(s, [], 'one');
+    for (const limit of ['0', '501', 'x', '1.5', '-1', '']) {
+      isError(t, await list(s.accessToken, `?limit=${limit}`), 400, 'VALIDATION_FAILED', 'limit', `limit=${limit}`);
+    }
+    const junk = Buffer.from('not a cursor').toString('base64url');
+    for (const before of ['', 'x', '!!!', junk, Buffer.from('12.').toString('base64url'), 'a'.repeat(300)]) {
+      isError(t, await list(s.accessToken, `?before=${encodeURIComponent(before)}`), 400, 'VALIDATION_FAILED', 'before', `before=${before.slice(0, 20)}`);
+    }
+    isError(t, await list(s.accessToken, '?before=a&before=b'), 400, 'VALIDATION_FAILED', 'before', 'before twice');
+    const t0 = Buffer.from(`0.${'0'.repeat(8)}-0000-7000-8000-000000000000`).toString('base64url');
+    const none = await list(s.accessToken, `?before=${t0}`);
+    t.same([none.status, none.body.rooms, none.body.hasMore], [200, [], false], 'a well-formed cursor past the end answers an empty page');
+  });
 }

@@ -3,9 +3,11 @@ import type { ChatServer } from '@chat/shared/testing/chat-server';
 import { authSuite } from './auth.suite';
 import { concurrencySuite } from './concurrency.suite';
 import { crashSuite } from './crash.suite';
+import { creationLimitsSuite } from './creation-limits.suite';
 import { makeCtx, type Ctx } from './harness';
 import { historySuite } from './history.suite';
 import { httpLimitsSuite } from './http-limits.suite';
+import { loginFloodSuite } from './login-flood.suite';
 import { membersSuite } from './members.suite';
 import { messagesSuite } from './messages.suite';
 import { operationsSuite } from './operations.suite';
@@ -44,6 +46,8 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
   ['ws-limits', wsLimitsSuite],
   ['validation', validationSuite],
   ['rate-limit', rateLimitSuite],
+  ['login-flood', loginFloodSuite],
+  ['creation-limits', creationLimitsSuite],
   ['concurrency', concurrencySuite],
   ['races', racesSuite],
   ['crash', crashSuite],

@@ -100,6 +100,59 @@ export function tokensSuite(t: Test, ctx: Ctx): void {
     isError(t, await a.refresh(s.accessToken), 401, 'UNAUTHENTICATED');
   });
 
+  t.test('by default there is no reuse grace: a refresh token presented again at once revokes the login', async (t) => {
+    const s = await a.register();
+    const [one, two] = await Promise.all([a.refresh(s.refreshToken), a.refresh(s.refreshToken)]);
+    const won = [one, two].filter((r) => r.status === 200);
+    t.ok(won.length <= 1, `at most one of two concurrent refreshes succeeds (${one.status}, ${two.status})`);
+    for (const w of won) isError(t, await a.refresh(w.body.refreshToken), 401, 'UNAUTHENTICATED', undefined, 'the winner\'s token is revoked');
+  });
+
+  t.test('with REFRESH_REUSE_GRACE_SECONDS, two tabs refreshing one token at once both get a pair of the same login', async (t) => {
+    const own = await ownServer(t, ctx, { REFRESH_REUSE_GRACE_SECONDS: '3', REFRESH_REUSE_GRACE_REISSUES: '1' });
+    const b = own.api;
+
+    t.test('concurrent presentations: both succeed and both new tokens keep working', async (t) => {
+      const s = await b.register();
+      const [one, two] = await Promise.all([b.refresh(s.refreshToken), b.refresh(s.refreshToken)]);
+      t.equal(one.status, 200, 'first tab');
+      t.equal(two.status, 200, 'second tab');
+      t.not(one.body.refreshToken, two.body.refreshToken, 'two different refresh tokens');
+      t.equal((await b.req('GET', '/v1/users/me', { token: two.body.accessToken })).status, 200, 'the access token works');
+      t.equal((await b.refresh(one.body.refreshToken)).status, 200, 'the first tab refreshes again');
+      t.equal((await b.refresh(two.body.refreshToken)).status, 200, 'the second tab refreshes again');
+      await b.ok(204, 'POST', '/v1/auth/logout', { body: { refreshToken: s.refreshToken } });
+      isError(t, await b.refresh(one.body.refreshToken), 401, 'UNAUTHENTICATED', undefined, 'logout revokes the pairs of both tabs');
+    });
+
+    t.test('a presentation right after a refresh, within the window, gets a pair once', async (t) => {
+      const s = await b.register();
+      const first = await b.refresh(s.refreshToken);
+      const again = await b.refresh(s.refreshToken);
+      t.equal(first.status, 200);
+      t.equal(again.status, 200, 'the second presentation within the window');
+      isError(t, await b.refresh(s.refreshToken), 401, 'UNAUTHENTICATED', undefined, 'a third presentation (beyond REFRESH_REUSE_GRACE_REISSUES) is reuse');
+      isError(t, await b.refresh(first.body.refreshToken), 401, 'UNAUTHENTICATED', undefined, 'and revokes the whole login');
+      isError(t, await b.refresh(again.body.refreshToken), 401, 'UNAUTHENTICATED', undefined, 'the grace pair too');
+    });
+
+    t.test('once the login has moved on, the old token is reuse even within the window', async (t) => {
+      const s = await b.register();
+      const r2 = (await b.refresh(s.refreshToken)).body.refreshToken;
+      const r3 = (await b.refresh(r2)).body.refreshToken;
+      isError(t, await b.refresh(s.refreshToken), 401, 'UNAUTHENTICATED', undefined, 'a token two rotations old');
+      isError(t, await b.refresh(r3), 401, 'UNAUTHENTICATED', undefined, 'revoked the login');
+    });
+
+    t.test('after the window, reuse revokes the whole login', async (t) => {
+      const s = await b.register();
+      const r2 = (await b.refresh(s.refreshToken)).body.refreshToken;
+      await sleep(3500);
+      isError(t, await b.refresh(s.refreshToken), 401, 'UNAUTHENTICATED', undefined, 'reuse after the window');
+      isError(t, await b.refresh(r2), 401, 'UNAUTHENTICATED', undefined, 'the newest token of that login is revoked');
+    });
+  });
+
   t.test('access tokens expire after ACCESS_TOKEN_TTL_SECONDS', async (t) => {
     const short = await ownServer(t, ctx, { ACCESS_TOKEN_TTL_SECONDS: '2' });
     const s: Session = await short.api.register();

@@ -1,7 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { AccessTokens } from '@chat/shared/auth/access-token';
+import { LoginFailureLimit } from '@chat/shared/auth/login-failures';
+import { PasswordHashGate } from '@chat/shared/auth/password-hash-gate';
 import type { Db } from '@chat/shared/db/database';
 import type { OutboxRelay } from '@chat/shared/events/outbox-relay';
+import type { AuthLimits } from '@chat/shared/kernel/config';
 import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
 import type { Presence } from '@chat/shared/ports/presence';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
@@ -19,20 +22,32 @@ export interface ApiDeps {
   tokens: AccessTokens;
   refreshTtlSeconds: number;
   passwordHashLogN?: number;
+  /** Password-hashing capacity, failed logins per username, refresh reuse grace (config.auth). */
+  auth: AuthLimits;
   commands: RoomCommands;
   queries: RoomQueries;
   presence: Presence;
   limiter: RateLimiter;
   authRule: BucketRule;
+  /** Rooms created per user and member additions per user (creation spam). */
+  roomRule: BucketRule;
+  memberRule: BucketRule;
   newId: IdGenerator;
   clock: Clock;
 }
 
 /** The edge: auth, users, rooms and members; room writes become commands for the room writer. */
 export async function registerApi(app: FastifyInstance, d: ApiDeps): Promise<void> {
-  const auth = new AuthService({ db: d.db, relay: d.relay, tokens: d.tokens, refreshTtlSeconds: d.refreshTtlSeconds, passwordHashLogN: d.passwordHashLogN, newId: d.newId, clock: d.clock });
+  const a = d.auth;
+  const auth = new AuthService({
+    db: d.db, relay: d.relay, tokens: d.tokens, refreshTtlSeconds: d.refreshTtlSeconds, passwordHashLogN: d.passwordHashLogN, newId: d.newId, clock: d.clock,
+    hashGate: new PasswordHashGate({ concurrency: a.hashConcurrency, queue: a.hashQueue, perAddress: a.hashPerAddress }),
+    loginFailures: a.loginFailuresPerUsername > 0 ? new LoginFailureLimit(d.limiter, { failures: a.loginFailuresPerUsername, windowSeconds: a.loginFailureWindowSeconds }) : undefined,
+    refreshReuseGraceSeconds: a.refreshReuseGraceSeconds,
+    refreshReuseGraceReissues: a.refreshReuseGraceReissues,
+  });
   await authRoutes(app, { auth, limiter: d.limiter, authRule: d.authRule });
   await usersRoutes(app, { db: d.db });
-  await roomsRoutes(app, { db: d.db, commands: d.commands, queries: d.queries });
-  await membersRoutes(app, { db: d.db, commands: d.commands, queries: d.queries, presence: d.presence });
+  await roomsRoutes(app, { db: d.db, commands: d.commands, queries: d.queries, limiter: d.limiter, roomRule: d.roomRule });
+  await membersRoutes(app, { db: d.db, commands: d.commands, queries: d.queries, presence: d.presence, limiter: d.limiter, memberRule: d.memberRule });
 }

@@ -1,7 +1,7 @@
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
-import { codePointLength } from '@chat/shared/kernel/text';
+import { codePointLength, isDisplayableText } from '@chat/shared/kernel/text';
 import type { AuthService } from './auth.service';
 import { LoginBody, RefreshBody, RegisterBody } from './auth.schemas';
 
@@ -9,6 +9,24 @@ export interface AuthRoutesDeps {
   auth: AuthService;
   limiter: RateLimiter;
   authRule: BucketRule;
+}
+
+/** Answers that carry tokens are never stored by a browser or a proxy. */
+function noStore(reply: FastifyReply): FastifyReply {
+  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+}
+
+const JSON_MEDIA_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
+
+/** Logout's body, read leniently: anything that is not a JSON object naming a refresh token names none. */
+function lenientLogoutBody(contentType: string | undefined, raw: string): { refreshToken?: unknown } | undefined {
+  if (!contentType || !JSON_MEDIA_TYPE.test(contentType)) return undefined;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed) ? (parsed as { refreshToken?: unknown }) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export async function authRoutes(app: FastifyInstance, d: AuthRoutesDeps): Promise<void> {
@@ -23,21 +41,36 @@ export async function authRoutes(app: FastifyInstance, d: AuthRoutesDeps): Promi
     const displayName = (body.displayName ?? body.username).normalize('NFC');
     if (body.displayName !== undefined && body.displayName.trim() === '') throw new ValidationError('displayName must not be blank', 'displayName');
     if (codePointLength(displayName) > 64) throw new ValidationError('displayName must be at most 64 characters', 'displayName');
-    return reply.status(201).send(await d.auth.register(body.username, body.password, displayName));
+    if (!isDisplayableText(displayName)) throw new ValidationError('displayName must not contain control, bidirectional or invisible characters, nor be only whitespace', 'displayName');
+    const session = await d.auth.register(body.username, body.password, displayName, request.ip);
+    return noStore(reply).status(201).send(session);
   });
 
-  app.post('/v1/auth/login', { config, schema: { body: LoginBody }, preHandler: limitByAddress }, async (request) => {
+  app.post('/v1/auth/login', { config, schema: { body: LoginBody }, preHandler: limitByAddress }, async (request, reply) => {
     const body = request.body as LoginBody;
-    return d.auth.login(body.username, body.password);
+    const session = await d.auth.login(body.username, body.password, request.ip);
+    return noStore(reply).send(session);
   });
 
-  app.post('/v1/auth/refresh', { config, schema: { body: RefreshBody }, preHandler: limitByAddress }, async (request) => {
-    return d.auth.refresh((request.body as RefreshBody).refreshToken);
+  app.post('/v1/auth/refresh', { config, schema: { body: RefreshBody }, preHandler: limitByAddress }, async (request, reply) => {
+    const pair = await d.auth.refresh((request.body as RefreshBody).refreshToken);
+    return noStore(reply).send(pair);
   });
 
-  app.post('/v1/auth/logout', { config, preHandler: limitByAddress }, async (request, reply) => {
-    const token = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
-    if (typeof token === 'string' && token.length <= 1024) await d.auth.logout(token);
-    return reply.status(204).send();
+  // Logout always answers 204 (rate limits aside): in its own scope, a body of any type, or a malformed
+  // one, parses to "no token" instead of failing before the route (and its rate limit) runs.
+  await app.register(async (scope) => {
+    // Only a JSON body is read; any other content-type (even one that does not parse) is opaque bytes.
+    scope.addHook('onRequest', async (request) => {
+      const type = request.headers['content-type'];
+      if (type !== undefined && !JSON_MEDIA_TYPE.test(type)) request.headers['content-type'] = 'application/octet-stream';
+    });
+    scope.removeAllContentTypeParsers();
+    scope.addContentTypeParser('*', { parseAs: 'string' }, (request, raw, done) => done(null, lenientLogoutBody(request.headers['content-type'], raw as string)));
+    scope.post('/v1/auth/logout', { config, preHandler: limitByAddress }, async (request, reply) => {
+      const token = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+      if (typeof token === 'string' && token.length <= 1024) await d.auth.logout(token);
+      return reply.status(204).send();
+    });
   });
 }

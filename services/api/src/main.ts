@@ -24,7 +24,7 @@ await runService(async (config) => {
   const token = internalToken(config.jwt.secret);
   const commands = rpcClient<RoomCommands>(messageUrl, 'room-commands', token);
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', token);
-  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, commands, queries, presence: infra.presence, limiter: infra.limiter, authRule: rateRules(config).authRule, newId, clock: systemClock });
+  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands, queries, presence: infra.presence, limiter: infra.limiter, ...rateRules(config), newId, clock: systemClock });
   await relay.recover();
   relay.start();
   return {

@@ -1,15 +1,26 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '@chat/shared/db/database';
-import { NotFoundError, ValidationError } from '@chat/shared/kernel/errors';
+import { NotFoundError, RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { Presence } from '@chat/shared/ports/presence';
+import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { AddMemberBody, ChangeRoleBody } from './rooms.schemas';
 import { unknownUserIds } from './user.repository';
 
 type Params = { roomId: string; userId: string };
 
-export async function membersRoutes(app: FastifyInstance, d: { db: Db; commands: RoomCommands; queries: RoomQueries; presence: Presence }): Promise<void> {
+export interface MembersRoutesDeps {
+  db: Db;
+  commands: RoomCommands;
+  queries: RoomQueries;
+  presence: Presence;
+  limiter: RateLimiter;
+  /** Member additions one user may make; adding someone already in the room counts too. */
+  memberRule: BucketRule;
+}
+
+export async function membersRoutes(app: FastifyInstance, d: MembersRoutesDeps): Promise<void> {
   app.get('/v1/rooms/:roomId/members', async (request) => {
     const { roomId } = request.params as Params;
     return { members: await d.queries.members(roomId, request.userId) };
@@ -18,6 +29,8 @@ export async function membersRoutes(app: FastifyInstance, d: { db: Db; commands:
   app.post('/v1/rooms/:roomId/members', { schema: { body: AddMemberBody } }, async (request, reply) => {
     const { roomId } = request.params as Params;
     const userId = (request.body as AddMemberBody).userId.toLowerCase();
+    const verdict = await d.limiter.take(`member:${request.userId}`, d.memberRule);
+    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
     if ((await unknownUserIds(d.db.kysely, [userId])).length > 0) {
       await d.queries.room(roomId, request.userId);
       throw new ValidationError('userId names no user', 'userId');

@@ -29,3 +29,9 @@ export async function markUsed(db: Executor, id: string, now: number): Promise<b
 export async function revokeFamily(db: Executor, familyId: string, now: number): Promise<void> {
   await db.updateTable('refresh_tokens').set({ revoked_at: now }).where('family_id', '=', familyId).where('revoked_at', 'is', null).execute();
 }
+
+/** True when a token of the family issued at or after `since` has been used: the login has moved on since then. */
+export async function familyUsedSince(db: Executor, familyId: string, since: number): Promise<boolean> {
+  const row = await db.selectFrom('refresh_tokens').select('id').where('family_id', '=', familyId).where('created_at', '>=', since).where('used_at', 'is not', null).limit(1).executeTakeFirst();
+  return row !== undefined;
+}

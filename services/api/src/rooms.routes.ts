@@ -1,8 +1,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '@chat/shared/db/database';
-import { ValidationError } from '@chat/shared/kernel/errors';
+import { RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
+import { queryInt, queryString } from '@chat/shared/http/request-parsing';
 import type { RoomCommands, RoomCommandResult } from '@chat/shared/ports/room-commands';
-import type { RoomQueries } from '@chat/shared/ports/room-queries';
+import type { RoomListCursor, RoomQueries } from '@chat/shared/ports/room-queries';
+import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { CreateRoomBody, RenameRoomBody } from './rooms.schemas';
 import { unknownUserIds } from './user.repository';
 
@@ -10,6 +12,24 @@ export interface RoomsRoutesDeps {
   db: Db;
   commands: RoomCommands;
   queries: RoomQueries;
+  limiter: RateLimiter;
+  /** Rooms one user may create; asking again for a direct pair counts too. */
+  roomRule: BucketRule;
+}
+
+/** GET /v1/rooms answers at most this many rooms per page, and this many when no limit is given. */
+export const ROOMS_PAGE_MAX = 500;
+
+/** The opaque `before` cursor of GET /v1/rooms: base64url of "<activity ms>.<room id>". */
+export function encodeRoomCursor(c: RoomListCursor): string {
+  return Buffer.from(`${c.activityAt}.${c.roomId}`, 'utf8').toString('base64url');
+}
+
+export function decodeRoomCursor(raw: string): RoomListCursor {
+  const text = /^[A-Za-z0-9_-]{1,200}$/.test(raw) ? Buffer.from(raw, 'base64url').toString('utf8') : '';
+  const m = /^(\d{1,15})\.([0-9A-Za-z-]{1,64})$/.exec(text);
+  if (!m || encodeRoomCursor({ activityAt: Number(m[1]), roomId: m[2]! }) !== raw) throw new ValidationError('before must be a nextCursor from an earlier GET /v1/rooms', 'before');
+  return { activityAt: Number(m[1]), roomId: m[2]! };
 }
 
 type Params = { roomId: string };
@@ -34,13 +54,23 @@ export async function roomsRoutes(app: FastifyInstance, d: RoomsRoutesDeps): Pro
     let name: string | null = null;
     if (body.type === 'group') name = roomName(body.name);
     else if (memberIds.length !== 1) throw new ValidationError('a direct room takes exactly one other user in memberIds', 'memberIds');
+    // After the checks of the body alone, before any read: a refused request costs one bucket look-up.
+    const verdict = await d.limiter.take(`room:${request.userId}`, d.roomRule);
+    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
     const unknown = await unknownUserIds(d.db.kysely, memberIds);
     if (unknown.length > 0) throw new ValidationError(`memberIds names unknown users: ${unknown.join(', ')}`, 'memberIds');
     const result = roomOf(await d.commands.execute({ type: 'createRoom', actorId: request.userId, roomType: body.type, name, memberIds }));
     return reply.status(result.created ? 201 : 200).send({ room: result.room });
   });
 
-  app.get('/v1/rooms', async (request) => ({ rooms: await d.queries.roomsOf(request.userId) }));
+  app.get('/v1/rooms', async (request) => {
+    const q = request.query as Record<string, unknown>;
+    const limit = queryInt(q.limit, 'limit', 1, ROOMS_PAGE_MAX, ROOMS_PAGE_MAX)!;
+    const rawBefore = queryString(q.before, 'before');
+    const before = rawBefore === undefined ? undefined : decodeRoomCursor(rawBefore);
+    const page = await d.queries.roomsOf(request.userId, { limit, before });
+    return { rooms: page.items, hasMore: page.hasMore, nextCursor: page.next ? encodeRoomCursor(page.next) : null };
+  });
 
   app.get('/v1/rooms/:roomId', async (request) => {
     const { roomId } = request.params as Params;

@@ -55,4 +55,26 @@ for (const engine of testDatabases()) {
     await db.kysely.updateTable('refresh_tokens').set({ revoked_at: Date.now() }).where('token_hash', '=', hashRefreshToken(first.refreshToken)).execute();
     await t.rejects(auth.refresh(winner.refreshToken), { code: 'UNAUTHENTICATED' }, 'a token issued after its login was revoked is refused too');
   });
+
+  t.test(`refresh reuse grace on ${engine.name}`, async (t) => {
+    const db = await engine.open();
+    t.teardown(() => db.close());
+    const tokens = new AccessTokens({ secret: randomBytes(32).toString('hex'), issuer: 'i', audience: 'a', accessTtlSeconds: 60 });
+    const relay = new OutboxRelay(db.kysely, new InMemoryEventBus(), { warn: () => undefined });
+    const auth = new AuthService({ db, relay, tokens, refreshTtlSeconds: 3600, passwordHashLogN: 10, newId, clock: systemClock, refreshReuseGraceSeconds: 30, refreshReuseGraceReissues: 2 });
+    const name = `g_${randomBytes(4).toString('hex')}`;
+    const reg = await auth.register(name, 'password-1', 'G');
+
+    const raced = await Promise.allSettled([auth.refresh(reg.refreshToken), auth.refresh(reg.refreshToken), auth.refresh(reg.refreshToken)]);
+    const won = raced.filter((r): r is PromiseFulfilledResult<Awaited<ReturnType<typeof auth.refresh>>> => r.status === 'fulfilled');
+    t.equal(won.length, 3, 'three concurrent presentations: the winner and two grace pairs');
+    t.equal(new Set(won.map((w) => w.value.refreshToken)).size, 3, 'three different refresh tokens');
+    await t.rejects(auth.refresh(reg.refreshToken), { code: 'UNAUTHENTICATED' }, 'a fourth presentation is reuse');
+    for (const w of won) await t.rejects(auth.refresh(w.value.refreshToken), { code: 'UNAUTHENTICATED' }, 'and revoked the whole login');
+
+    const login = await auth.login(name, 'password-1');
+    const next = await auth.refresh(login.refreshToken);
+    await auth.refresh(next.refreshToken);
+    await t.rejects(auth.refresh(login.refreshToken), { code: 'UNAUTHENTICATED' }, 'within the window but after the login moved on: reuse');
+  });
 }

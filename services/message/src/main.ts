@@ -18,7 +18,7 @@ await runService(async (config) => {
   const infra = await openInfrastructure(config, metrics, 'message');
   checks = infra.checks;
   const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log);
-  const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics });
+  const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics, roomCacheSize: config.writer.roomCacheSize });
   await message.register(app, { limiter: infra.limiter, messageRule: rateRules(config).messageRule });
   const token = internalToken(config.jwt.secret);
   exposeRpc(app, 'room-commands', message.writer, token);

@@ -16,6 +16,8 @@ export interface MessageModuleDeps {
   newId: IdGenerator;
   clock: Clock;
   metrics: Metrics;
+  /** Most idle room states the writer keeps in memory (config WRITER_ROOM_CACHE_SIZE). */
+  roomCacheSize: number;
 }
 
 /** The room writer (seq, timeline, projections) and the history/timeline reads. */
@@ -26,6 +28,7 @@ export function createMessageModule(d: MessageModuleDeps) {
     cache: d.cache,
     newId: d.newId,
     clock: d.clock,
+    roomCacheSize: d.roomCacheSize,
     onBatch: (size, seconds) => {
       d.metrics.writerBatch.observe(size);
       d.metrics.writerTx.observe(seconds);

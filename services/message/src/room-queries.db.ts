@@ -3,7 +3,7 @@ import type { Db } from '@chat/shared/db/database';
 import { NotFoundError } from '@chat/shared/kernel/errors';
 import type { MemberView, Role, RoomView, TimelineEvent } from '@chat/shared/events/timeline-events';
 import type { RoomCache } from '@chat/shared/ports/room-cache';
-import type { Page, RoomListEntry, RoomQueries } from '@chat/shared/ports/room-queries';
+import type { Page, RoomListCursor, RoomListPage, RoomQueries } from '@chat/shared/ports/room-queries';
 import { iso, messageView } from './room.repository';
 
 type RoomRow = { id: string; type: 'group' | 'direct'; name: string | null; created_by: string; created_at: number; last_seq: number; member_count: number };
@@ -46,27 +46,50 @@ export class DbRoomQueries implements RoomQueries {
     return roomViewOf(row);
   }
 
-  async roomsOf(userId: string): Promise<RoomListEntry[]> {
-    const rows = await this.k
+  /**
+   * One page of the user's rooms by keyset on (last_event_at, id), both
+   * descending: the inner query walks the user's memberships (members_user)
+   * into each room's row by primary key and keeps the top `limit + 1`; unread
+   * counts are computed for those rows only, never for the whole list.
+   */
+  async roomsOf(userId: string, page: { limit: number; before?: RoomListCursor }): Promise<RoomListPage> {
+    let inner = this.k
       .selectFrom('members')
       .innerJoin('rooms', 'rooms.id', 'members.room_id')
       .select([...ROOM_COLUMNS, 'members.last_read_seq', 'rooms.last_event_at'])
+      .where('members.user_id', '=', userId)
+      .where('rooms.deleted_at', 'is', null);
+    const before = page.before;
+    if (before) {
+      inner = inner.where((eb) =>
+        eb.or([eb('rooms.last_event_at', '<', before.activityAt), eb.and([eb('rooms.last_event_at', '=', before.activityAt), eb('rooms.id', '<', before.roomId)])]),
+      );
+    }
+    const top = inner.orderBy('rooms.last_event_at', 'desc').orderBy('rooms.id', 'desc').limit(page.limit + 1);
+    const rows = await this.k
+      .selectFrom(top.as('p'))
+      .selectAll('p')
       .select((eb) =>
         eb
           .selectFrom('messages')
           .select(sql<number>`count(*)`.as('n'))
-          .whereRef('messages.room_id', '=', 'rooms.id')
-          .whereRef('messages.seq', '>', 'members.last_read_seq')
+          .whereRef('messages.room_id', '=', 'p.id')
+          .whereRef('messages.seq', '>', 'p.last_read_seq')
           .where('messages.sender_id', '!=', userId)
           .where('messages.deleted', '=', 0)
           .as('unread'),
       )
-      .where('members.user_id', '=', userId)
-      .where('rooms.deleted_at', 'is', null)
-      .orderBy('rooms.last_event_at', 'desc')
-      .orderBy('rooms.id', 'desc')
+      .orderBy('p.last_event_at', 'desc')
+      .orderBy('p.id', 'desc')
       .execute();
-    return rows.map((r) => ({ ...roomViewOf(r), lastReadSeq: Number(r.last_read_seq), unreadCount: Number(r.unread ?? 0) }));
+    const hasMore = rows.length > page.limit;
+    const items = rows.slice(0, page.limit);
+    const last = items[items.length - 1];
+    return {
+      items: items.map((r) => ({ ...roomViewOf(r), lastReadSeq: Number(r.last_read_seq), unreadCount: Number(r.unread ?? 0) })),
+      hasMore,
+      next: hasMore && last ? { activityAt: Number(last.last_event_at), roomId: last.id } : null,
+    };
   }
 
   async members(roomId: string, userId: string): Promise<MemberView[]> {

@@ -39,6 +39,12 @@ export interface RoomWriterOptions {
   readonly maxLanesPerCommit?: number;
   /** Transactions in flight at once (default: 1 on SQLite, 8 on MySQL, below the pool's 10). */
   readonly maxConcurrentCommits?: number;
+  /**
+   * Most room states kept in memory between commands (least recently used
+   * dropped first; a room with a command queued or in flight is never dropped).
+   * A dropped room is loaded from the store on its next command. Default 10,000.
+   */
+  readonly roomCacheSize?: number;
   readonly onBatch?: (size: number, seconds: number) => void;
 }
 
@@ -65,6 +71,14 @@ interface RoomReads {
 
 const isCreateLane = (lane: string) => lane.startsWith('create:') || lane.startsWith('direct:');
 
+/** What the room state cache holds and did: rooms kept now, commands served from it or loaded, rooms dropped. */
+export interface RoomStateCacheStats {
+  rooms: number;
+  hits: number;
+  misses: number;
+  evictions: number;
+}
+
 /**
  * The single writer of each room's timeline in this process. Commands queue
  * per room (a lane); a lane is in at most one transaction at a time. Each
@@ -75,10 +89,17 @@ const isCreateLane = (lane: string) => lane.startsWith('create:') || lane.starts
  * commit it answers and publishes, lane by lane, in seq order. The unique
  * keys (room+seq, room+sender+clientMsgId) keep the timeline right even if
  * another writer overlaps.
+ *
+ * The state of each room (row and members) is kept between commands, bounded
+ * by `roomCacheSize` rooms; a cached state is used only when its lastSeq is
+ * the locked head, so a dropped or stale state is simply loaded again.
  */
 export class RoomWriter implements RoomCommands {
   private readonly queues = new Map<string, Pending[]>();
+  /** Room states by room id, least recently used first (bounded by roomCacheSize). */
   private readonly states = new Map<string, RoomState>();
+  private readonly roomCacheSize: number;
+  private readonly stats = { hits: 0, misses: 0, evictions: 0 };
   /** Lanes with queued commands and no transaction in flight, oldest first. */
   private readonly ready = new Set<string>();
   private readonly inFlight = new Set<string>();
@@ -94,6 +115,11 @@ export class RoomWriter implements RoomCommands {
     const sqlite = o.db.dialect === 'sqlite';
     this.maxLanes = o.maxLanesPerCommit ?? (sqlite ? 64 : 8);
     this.maxCommits = o.maxConcurrentCommits ?? (sqlite ? 1 : 8);
+    this.roomCacheSize = o.roomCacheSize ?? 10_000;
+  }
+
+  get cacheStats(): RoomStateCacheStats {
+    return { rooms: this.states.size, ...this.stats };
   }
 
   execute(command: RoomCommand): Promise<RoomCommandResult> {
@@ -149,6 +175,7 @@ export class RoomWriter implements RoomCommands {
           this.inFlight.delete(lane);
           if (this.queues.has(lane)) this.ready.add(lane);
         }
+        this.trimStates();
         this.pump();
       });
     }
@@ -191,6 +218,26 @@ export class RoomWriter implements RoomCommands {
     }
   }
 
+  /** Keeps `state` as the most recently used room (trimStates drops the least recently used). */
+  private rememberState(roomId: string, state: RoomState): void {
+    this.states.delete(roomId);
+    this.states.set(roomId, state);
+  }
+
+  /**
+   * Drops least recently used states until at most roomCacheSize are kept,
+   * skipping (and keeping as recent) rooms with a command queued or in flight.
+   * Visits each state at most once, so it ends even when every room is busy.
+   */
+  private trimStates(): void {
+    for (let visits = this.states.size; this.states.size > this.roomCacheSize && visits > 0; visits--) {
+      const [roomId, state] = this.states.entries().next().value!;
+      this.states.delete(roomId);
+      if (this.inFlight.has(roomId) || this.queues.has(roomId)) this.states.set(roomId, state);
+      else this.stats.evictions++;
+    }
+  }
+
   private forgetState(lane: string): void {
     if (lane.startsWith('create:') || lane.startsWith('direct:')) this.states.clear();
     else this.states.delete(lane);
@@ -215,13 +262,14 @@ export class RoomWriter implements RoomCommands {
   private async afterCommit({ lanes, outboxId, envelopes }: Stored): Promise<void> {
     for (const { events, roomId, state } of lanes) {
       if (!roomId || !state) continue;
-      this.states.set(roomId, state);
+      this.rememberState(roomId, state);
       await this.o.cache.putHead(roomId, state.lastSeq).catch(() => undefined);
       if (events.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
         const members = state.deleted ? {} : (Object.fromEntries([...state.members].map(([id, m]) => [id, m.role])) as Record<string, Role>);
         await this.o.cache.putMembers(roomId, members).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
       }
     }
+    this.trimStates();
     // Committed is durable: answer now. The lanes stay in flight until the bus has the events,
     // so a room's next batch is published after this one (the outbox covers a crash in between).
     for (const { settled } of lanes) for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
@@ -275,7 +323,9 @@ export class RoomWriter implements RoomCommands {
         roomId = lane;
         const head = read.heads.get(lane);
         const cached = this.states.get(lane);
-        const current = cached && cached.lastSeq === head ? cached : head === undefined ? undefined : await loadRoomState(trx, lane);
+        const fresh = cached !== undefined && cached.lastSeq === head;
+        if (head !== undefined) this.stats[fresh ? 'hits' : 'misses']++;
+        const current = fresh ? cached : head === undefined ? undefined : await loadRoomState(trx, lane);
         state = current && cloneState(current);
         const earlier = new Map(read.earlier.get(lane));
         for (const pending of batch) {

@@ -21,8 +21,8 @@ export async function buildMonolith(config: Config): Promise<{ app: FastifyInsta
   const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log);
   const rules = rateRules(config);
 
-  const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics });
-  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, authRule: rules.authRule, newId, clock: systemClock });
+  const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics, roomCacheSize: config.writer.roomCacheSize });
+  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, authRule: rules.authRule, roomRule: rules.roomRule, memberRule: rules.memberRule, newId, clock: systemClock });
   await message.register(app, { limiter: infra.limiter, messageRule: rules.messageRule });
   await registerDbSearch(app, { db: infra.db!, queries: message.queries });
   const hub = await registerWsGateway(app, {

@@ -32,10 +32,14 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return expected.length === key.length && timingSafeEqual(expected, key);
 }
 
-let dummyHash: Promise<string> | undefined;
-/** Spends the same time as a real check, so an unknown username is not told apart by timing. */
-export async function verifyAgainstDummy(password: string): Promise<false> {
-  dummyHash ??= hashPassword('dummy-password-for-timing');
-  await verifyPassword(password, await dummyHash);
+const dummyHashes = new Map<number, Promise<string>>();
+/**
+ * Spends the same time as a real check, so an unknown username is not told
+ * apart by timing: pass the cost real hashes are made with (`logN`).
+ */
+export async function verifyAgainstDummy(password: string, logN = DEFAULT_LOG_N): Promise<false> {
+  let dummy = dummyHashes.get(logN);
+  if (!dummy) dummyHashes.set(logN, (dummy = hashPassword('dummy-password-for-timing', logN)));
+  await verifyPassword(password, await dummy);
   return false;
 }

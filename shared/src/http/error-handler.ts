@@ -1,5 +1,5 @@
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, errorBody, isDependencyUnavailable, RateLimitedError } from '../kernel/errors';
+import { AppError, errorBody, isDependencyUnavailable, RateLimitedError, UnavailableError } from '../kernel/errors';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -32,7 +32,7 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }, request, reply) => {
     if (err instanceof AppError) {
-      if (err instanceof RateLimitedError) void reply.header('retry-after', String(err.retryAfterSeconds));
+      if (err instanceof RateLimitedError || (err instanceof UnavailableError && err.retryAfterSeconds !== undefined)) void reply.header('retry-after', String(err.retryAfterSeconds));
       return reply.status(err.status).send(errorBody(err));
     }
     if (err.validation) {

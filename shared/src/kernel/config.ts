@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 
 /**
@@ -20,6 +21,8 @@ export interface Config {
   readonly logLevel: string;
   /** scrypt cost as log2(N): 17 (OWASP) unless lowered for load tests. */
   readonly passwordHashLogN: number;
+  /** Password-hashing capacity, failed logins per username, refresh-token reuse grace (docs/security.md). */
+  readonly auth: AuthLimits;
   readonly jwt: { secret: string; issuer: string; audience: string; accessTtlSeconds: number; refreshTtlSeconds: number };
   readonly rateLimit: {
     enabled: boolean;
@@ -27,7 +30,15 @@ export interface Config {
     messagesBurst: number;
     authPerSecond: number;
     authBurst: number;
+    /** Rooms one user may create (POST /v1/rooms, repeats of a direct pair included). */
+    roomsPerSecond: number;
+    roomsBurst: number;
+    /** Member additions one user may make (POST /v1/rooms/:roomId/members). */
+    membersPerSecond: number;
+    membersBurst: number;
   };
+  /** The room writer's in-memory state: at most this many idle rooms are kept; evicted rooms reload from the store. */
+  readonly writer: { roomCacheSize: number };
   readonly ws: { allowedOrigins: string[]; pingIntervalMs: number; authTimeoutMs: number; maxBufferedBytes: number };
   readonly shutdownTimeoutMs: number;
   /** Limits of the HTTP server itself (docs/security.md). */
@@ -168,6 +179,7 @@ export function loadConfig(env: Env = process.env): Config {
     elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
     logLevel,
     passwordHashLogN: int(env, 'PASSWORD_HASH_LOG_N', 17, 10, 20),
+    auth: loadAuthLimits(env),
     jwt: {
       secret: jwtSecret(env, dataDir),
       issuer: env.JWT_ISSUER?.trim() || 'sturdy-chat',
@@ -181,6 +193,13 @@ export function loadConfig(env: Env = process.env): Config {
       messagesBurst: int(env, 'RATE_LIMIT_MESSAGES_BURST', 100, 1, 1_000_000),
       authPerSecond: int(env, 'RATE_LIMIT_AUTH_PER_SECOND', 20, 1, 1_000_000),
       authBurst: int(env, 'RATE_LIMIT_AUTH_BURST', 200, 1, 1_000_000),
+      roomsPerSecond: int(env, 'RATE_LIMIT_ROOMS_PER_SECOND', 1, 1, 1_000_000),
+      roomsBurst: int(env, 'RATE_LIMIT_ROOMS_BURST', 30, 1, 1_000_000),
+      membersPerSecond: int(env, 'RATE_LIMIT_MEMBERS_PER_SECOND', 10, 1, 1_000_000),
+      membersBurst: int(env, 'RATE_LIMIT_MEMBERS_BURST', 200, 1, 1_000_000),
+    },
+    writer: {
+      roomCacheSize: int(env, 'WRITER_ROOM_CACHE_SIZE', 10_000, 0, 10_000_000),
     },
     ws: {
       allowedOrigins: origins,
@@ -190,5 +209,47 @@ export function loadConfig(env: Env = process.env): Config {
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     http: loadHttpLimits(env),
+  };
+}
+
+// ---- auth: password-hashing capacity, failed logins, refresh-token reuse grace ----
+
+export interface AuthLimits {
+  /** Password hashes running at once (login, register, the dummy check for unknown users). */
+  readonly hashConcurrency: number;
+  /** Password hashes waiting for a slot, server-wide; past it a login or register is 503 with Retry-After. */
+  readonly hashQueue: number;
+  /** Password hashes one address may have running or waiting (0: no per-address share). */
+  readonly hashPerAddress: number;
+  /** Failed logins per username within the window before its logins are 429 without hashing (0: off). */
+  readonly loginFailuresPerUsername: number;
+  readonly loginFailureWindowSeconds: number;
+  /** A used refresh token presented again within this many seconds gets a fresh pair of its login (0: off, the contract's rule). */
+  readonly refreshReuseGraceSeconds: number;
+  /** How many such pairs one used refresh token may get. */
+  readonly refreshReuseGraceReissues: number;
+}
+
+/**
+ * scrypt runs on libuv's thread pool (UV_THREADPOOL_SIZE, 4 by default), which
+ * also runs WebCrypto (every access-token check) and file work: by default
+ * hash on one slot per CPU, but leave at least one pool thread free.
+ */
+function defaultHashConcurrency(env: Env): number {
+  const pool = Number(env.UV_THREADPOOL_SIZE) > 0 ? Math.floor(Number(env.UV_THREADPOOL_SIZE)) : 4;
+  return Math.max(1, Math.min(availableParallelism(), pool - 1));
+}
+
+export function loadAuthLimits(env: Env = process.env): AuthLimits {
+  const concurrency = int(env, 'PASSWORD_HASH_CONCURRENCY', 0, 0, 1024);
+  return {
+    hashConcurrency: concurrency === 0 ? defaultHashConcurrency(env) : concurrency,
+    hashQueue: int(env, 'PASSWORD_HASH_QUEUE', 64, 0, 100_000),
+    // A per-client limit like the token buckets: off with them (load tests, a test client registering many users at once).
+    hashPerAddress: bool(env, 'RATE_LIMIT_ENABLED', true) ? int(env, 'PASSWORD_HASH_PER_ADDRESS', 16, 0, 100_000) : 0,
+    loginFailuresPerUsername: int(env, 'LOGIN_FAILURES_PER_USERNAME', 10, 0, 1_000_000),
+    loginFailureWindowSeconds: int(env, 'LOGIN_FAILURE_WINDOW_SECONDS', 300, 1, 7 * 86_400),
+    refreshReuseGraceSeconds: int(env, 'REFRESH_REUSE_GRACE_SECONDS', 0, 0, 60),
+    refreshReuseGraceReissues: int(env, 'REFRESH_REUSE_GRACE_REISSUES', 1, 1, 10),
   };
 }

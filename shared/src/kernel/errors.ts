@@ -67,8 +67,9 @@ export class RateLimitedError extends AppError {
   }
 }
 export class UnavailableError extends AppError {
-  constructor(message = 'service unavailable') {
-    super('UNAVAILABLE', message);
+  /** With `retryAfterSeconds`, the answer carries Retry-After (a capacity limit that frees up soon). */
+  constructor(message = 'service unavailable', readonly retryAfterSeconds?: number) {
+    super('UNAVAILABLE', message, retryAfterSeconds === undefined ? undefined : { retryAfterSeconds });
   }
 }
 

@@ -11,6 +11,21 @@ export interface Page<T> {
 }
 
 /**
+ * A position in a user's room list, which is ordered by (activityAt, roomId)
+ * descending: the list continues with the rooms after this one.
+ */
+export interface RoomListCursor {
+  /** Epoch milliseconds of the room's newest timeline event. */
+  activityAt: number;
+  roomId: string;
+}
+
+/** One page of a user's rooms; `next` is where the following page starts (null when there is none). */
+export interface RoomListPage extends Page<RoomListEntry> {
+  next: RoomListCursor | null;
+}
+
+/**
  * The read side of rooms and timelines. Every method that takes a userId
  * answers NotFoundError when that user is not a member now (no existence leak).
  */
@@ -18,7 +33,8 @@ export interface RoomQueries {
   /** The caller's role, or null when not a member (or no such room). */
   roleOf(roomId: string, userId: string): Promise<Role | null>;
   room(roomId: string, userId: string): Promise<RoomView>;
-  roomsOf(userId: string): Promise<RoomListEntry[]>;
+  /** The user's rooms, newest activity first, `limit` at most, after `before` when given (keyset). */
+  roomsOf(userId: string, page: { limit: number; before?: RoomListCursor }): Promise<RoomListPage>;
   members(roomId: string, userId: string): Promise<MemberView[]>;
   messages(roomId: string, userId: string, cursor: { before?: number; after?: number; limit: number }): Promise<Page<MessageView>>;
   events(roomId: string, userId: string, after: number, limit: number): Promise<Page<TimelineEvent>>;
