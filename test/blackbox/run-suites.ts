@@ -23,6 +23,7 @@ import { validationSuite } from './validation.suite';
 import { visibilitySuite } from './visibility.suite';
 import { wsAuthSuite } from './ws-auth.suite';
 import { wsLimitsSuite } from './ws-limits.suite';
+import { wsBudgetSuite } from './ws-budget.suite';
 import { wsEventsSuite } from './ws-events.suite';
 import { wsSuite } from './ws.suite';
 
@@ -44,6 +45,7 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
   ['ws', wsSuite],
   ['ws-events', wsEventsSuite],
   ['ws-limits', wsLimitsSuite],
+  ['ws-budget', wsBudgetSuite],
   ['validation', validationSuite],
   ['rate-limit', rateLimitSuite],
   ['login-flood', loginFloodSuite],

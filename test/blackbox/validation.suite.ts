@@ -1,6 +1,6 @@
 import type { Test } from 'tap';
 import { cmid, uname, PASSWORD, type Session } from './client';
-import { isError, type Ctx } from './harness';
+import { isError, openWs, type Ctx } from './harness';
 
 /** Bad input everywhere: malformed JSON, wrong types, oversize bodies, malformed ids, error shape, precedence. */
 export function validationSuite(t: Test, ctx: Ctx): void {
@@ -136,6 +136,13 @@ export function validationSuite(t: Test, ctx: Ctx): void {
     for (const [method, path, rawBody, field] of cases) {
       isError(t, await a.req(method, path, { token: owner.accessToken, rawBody }), 400, 'VALIDATION_FAILED', field, `${method} ${rawBody}`);
     }
+    const ws = await openWs(t, ctx, member.accessToken);
+    await ws.subscribe(roomId);
+    const clientMsgId = cmid();
+    ws.sendRaw(lone(`{"type":"send","roomId":"${roomId}","clientMsgId":"${clientMsgId}","body":"ws @"}`));
+    const refused = await ws.next((f) => f.type === 'error' || f.type === 'ack');
+    t.match(refused, { type: 'error', code: 'VALIDATION_FAILED' }, 'a WS send with a lone surrogate is VALIDATION_FAILED');
+    t.match(String(refused.message), /body/, `the error names body (${refused.message})`);
     const paired = await a.req('POST', `/v1/rooms/${roomId}/messages`, { token: member.accessToken, rawBody: `{"clientMsgId":"${cmid()}","body":"\\ud83d\\ude00 ok"}` });
     t.equal(paired.status, 201, 'an escaped surrogate pair is a well-formed emoji');
     t.equal(paired.body?.message?.body, '\u{1F600} ok');

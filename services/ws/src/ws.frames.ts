@@ -1,4 +1,5 @@
 import { ValidationError } from '@chat/shared/kernel/errors';
+import { illFormedStringPath } from '@chat/shared/kernel/well-formed';
 
 export type ClientFrame =
   | { type: 'auth'; token: string }
@@ -24,6 +25,11 @@ export function parseFrame(text: string): ClientFrame {
   }
   if (typeof frame !== 'object' || frame === null || Array.isArray(frame)) throw new ValidationError('frame must be a JSON object', 'frame');
   const f = frame as Record<string, unknown>;
+  const illFormed = illFormedStringPath(f, 'frame');
+  if (illFormed !== undefined) {
+    const field = illFormed.split('.').slice(1).join('.') || 'frame';
+    throw new ValidationError(`${field} must be well-formed Unicode text (no lone surrogates)`, field);
+  }
   switch (f.type) {
     case 'auth':
       return { type: 'auth', token: str(f, 'token', 8192) };

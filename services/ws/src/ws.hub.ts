@@ -10,6 +10,17 @@ import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import type { ClientFrame } from './ws.frames';
 import type { WsConnection } from './ws.connection';
+import { UserReplayBudget, type ReplayLimits } from './replay-budget';
+import { ReplayScheduler } from './replay-scheduler';
+
+export interface WsHubConfig {
+  authTimeoutMs: number;
+  pingIntervalMs: number;
+  maxBufferedBytes: number;
+  /** Authenticated sockets per user on this instance; one more is refused (RATE_LIMITED, close 1008). */
+  maxSocketsPerUser: number;
+  replay: ReplayLimits;
+}
 
 export interface WsHubDeps {
   bus: EventBus;
@@ -21,7 +32,7 @@ export interface WsHubDeps {
   messageRule: BucketRule;
   frameRule: BucketRule;
   validateSend: (frame: { clientMsgId: unknown; body: unknown }) => { clientMsgId: string; body: string };
-  config: { authTimeoutMs: number; pingIntervalMs: number; maxBufferedBytes: number };
+  config: WsHubConfig;
   instanceId: string;
   metrics: { framesIn: Counter; framesOut: Counter; delivered: Counter; sendAck: Histogram<'transport'>; sendDeliver: Histogram };
   log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
@@ -40,7 +51,10 @@ export class WsHub {
   private subs: Subscription[] = [];
   private pingTimer: NodeJS.Timeout | undefined;
   private expiryTimer: NodeJS.Timeout | undefined;
-  private lastFrame: { event: TimelineEvent; text: string } | undefined;
+  /** Event frames, serialized once per event object: for every socket a live event goes to, and for a replay page's weighing and sending. */
+  private readonly frames = new WeakMap<TimelineEvent, string>();
+  /** Replay budgets of users with sockets here, and of users gone while their budget still owes. */
+  private readonly replayBudgets = new Map<string, UserReplayBudget>();
 
   constructor(private readonly d: WsHubDeps) {}
 
@@ -76,24 +90,66 @@ export class WsHub {
 
   /** The event frame for a timeline event, serialized once however many sockets get it. */
   eventFrame(event: TimelineEvent): string {
-    if (this.lastFrame?.event !== event) this.lastFrame = { event, text: JSON.stringify({ type: 'event', roomId: event.roomId, seq: event.seq, event }) };
-    return this.lastFrame.text;
+    let text = this.frames.get(event);
+    if (text === undefined) {
+      text = JSON.stringify({ type: 'event', roomId: event.roomId, seq: event.seq, event });
+      this.frames.set(event, text);
+    }
+    return text;
   }
 
-  async attach(c: WsConnection): Promise<void> {
-    this.connections.add(c);
-    let mine = this.byUser.get(c.userId!);
-    if (!mine) this.byUser.set(c.userId!, (mine = new Set()));
+  /**
+   * Registers a socket that has just authenticated, unless its user already
+   * holds maxSocketsPerUser sockets here. Synchronous: two sockets
+   * authenticating at once cannot both take the last place.
+   */
+  admit(c: WsConnection): boolean {
+    const userId = c.userId!;
+    let mine = this.byUser.get(userId);
+    if ((mine?.size ?? 0) >= this.d.config.maxSocketsPerUser) return false;
+    if (!mine) this.byUser.set(userId, (mine = new Set()));
     mine.add(c);
+    this.connections.add(c);
+    return true;
+  }
+
+  /** Presence for an admitted socket: online to the user's rooms when it is the user's first. */
+  async announce(c: WsConnection): Promise<void> {
     const { first } = await this.d.presence.connect(c.userId!, c.id);
     if (first) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'online' });
+  }
+
+  /** Takes one frame from the user's frame bucket; RATE_LIMITED when it is empty. */
+  async takeFrame(userId: string): Promise<void> {
+    const verdict = await this.d.limiter.take(`frame:${userId}`, this.d.frameRule);
+    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+  }
+
+  /** The replay scheduler of a socket, paid from the socket's own budget and its user's. */
+  replaySchedulerFor(c: WsConnection): ReplayScheduler {
+    const userId = c.userId!;
+    let budget = this.replayBudgets.get(userId);
+    if (!budget) this.replayBudgets.set(userId, (budget = new UserReplayBudget(this.d.config.replay)));
+    return new ReplayScheduler(c, budget, this.d.config.replay, this.readAfter, (e) => Buffer.byteLength(this.eventFrame(e)), (err) => this.d.log.error({ err }, 'ws replay failed'));
+  }
+
+  /** Forgets a gone user's replay budget once it owes nothing (a reconnect does not start afresh). */
+  private forgetReplayBudget(userId: string): void {
+    const budget = this.replayBudgets.get(userId);
+    if (!budget || this.byUser.has(userId)) return;
+    const ms = budget.msUntilIdle();
+    if (ms <= 0) this.replayBudgets.delete(userId);
+    else setTimeout(() => this.forgetReplayBudget(userId), ms).unref();
   }
 
   async detach(c: WsConnection): Promise<void> {
     if (!this.connections.delete(c)) return;
     const mine = this.byUser.get(c.userId!);
     mine?.delete(c);
-    if (mine?.size === 0) this.byUser.delete(c.userId!);
+    if (mine?.size === 0) {
+      this.byUser.delete(c.userId!);
+      this.forgetReplayBudget(c.userId!);
+    }
     for (const roomId of c.subscriptions.keys()) this.leaveRoom(c, roomId);
     const { last } = await this.d.presence.disconnect(c.userId!, c.id).catch(() => ({ last: false }));
     if (last) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'offline' }).catch(() => undefined);
@@ -109,25 +165,39 @@ export class WsHub {
     await this.d.bus.publish([{ id: crypto.randomUUID(), type, version: 1, key, occurredAt: new Date().toISOString(), payload }]);
   }
 
+  /** One frame of an authenticated socket, already counted by takeFrame. */
   async handle(c: WsConnection, frame: Exclude<ClientFrame, { type: 'auth' }>): Promise<void> {
     const userId = c.userId!;
-    if (frame.type === 'ping') return void c.send({ type: 'pong' });
-    const verdict = await this.d.limiter.take(`frame:${userId}`, this.d.frameRule);
-    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
     switch (frame.type) {
+      case 'ping':
+        return void c.send({ type: 'pong' });
       case 'subscribe': {
+        const current = c.subscriptions.get(frame.roomId);
+        if (current && !current.closed) {
+          // Subscribed already (and still a member: leaving closes the subscription). Reads nothing:
+          // a position at or behind what was sent costs nothing, one ahead only skips forward.
+          current.moveTo(frame.sinceSeq ?? current.head);
+          return void c.send({ type: 'subscribed', roomId: frame.roomId, lastSeq: current.head });
+        }
         if (!(await this.d.queries.roleOf(frame.roomId, userId))) throw new NotFoundError('room');
-        const previous = c.subscriptions.get(frame.roomId)?.position;
-        const sub = c.subscribe(frame.roomId, Number.MAX_SAFE_INTEGER);
+        const sub = c.subscribe(frame.roomId);
         let set = this.byRoom.get(frame.roomId);
         if (!set) this.byRoom.set(frame.roomId, (set = new Set()));
         set.add(c);
-        const lastSeq = await this.d.queries.lastSeq(frame.roomId);
-        const start = Math.max(frame.sinceSeq ?? lastSeq, previous ?? 0);
+        let lastSeq: number;
+        try {
+          lastSeq = await this.d.queries.lastSeq(frame.roomId);
+        } catch (err) {
+          if (c.subscriptions.get(frame.roomId) === sub) {
+            sub.close();
+            c.subscriptions.delete(frame.roomId);
+            this.leaveRoom(c, frame.roomId);
+          }
+          throw err;
+        }
         c.send({ type: 'subscribed', roomId: frame.roomId, lastSeq });
-        sub.reset(Math.min(start, lastSeq));
-        // The replay streams in the background: later frames (ping, send) are not held behind it.
-        void sub.catchUp();
+        // The replay streams in the background, paced by the socket's scheduler: later frames (ping, send) are not held behind it.
+        sub.start(Math.min(frame.sinceSeq ?? lastSeq, lastSeq), lastSeq);
         return;
       }
       case 'unsubscribe':

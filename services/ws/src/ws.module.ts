@@ -13,6 +13,9 @@ import { rateRules } from '@chat/shared/rate-limit/rules';
 import { WsHub } from './ws.hub';
 import { registerWebSocket } from './ws.plugin';
 
+/** Most events in one replay page, however small (the store reads one more to know whether more exist). */
+const MAX_PAGE_EVENTS = 200;
+
 export interface WsGatewayDeps {
   config: Config;
   bus: EventBus;
@@ -30,7 +33,12 @@ export async function registerWsGateway(app: FastifyInstance, d: WsGatewayDeps):
     ...d,
     ...rateRules(d.config),
     validateSend: (f) => ({ clientMsgId: clientMsgId(f.clientMsgId), body: messageBody(f.body) }),
-    config: d.config.ws,
+    config: {
+      ...d.config.ws,
+      // A limit like the rate limits: switched off with them (load tests open hundreds of sockets per user).
+      maxSocketsPerUser: d.config.rateLimit.enabled ? d.config.ws.maxSocketsPerUser : Number.POSITIVE_INFINITY,
+      replay: { ...d.config.ws.replay, maxPageEvents: MAX_PAGE_EVENTS },
+    },
     instanceId: newId(),
     metrics: { framesIn: d.metrics.wsFramesIn, framesOut: d.metrics.wsFramesOut, delivered: d.metrics.wsDelivered, sendAck: d.metrics.sendAck, sendDeliver: d.metrics.sendDeliver },
     log: app.log,

@@ -32,18 +32,61 @@ function releaseUpgradeRequest(socket: WebSocket, request: FastifyRequest): void
   if (response?.socket) response.detachSocket(response.socket);
 }
 
-/** Browsers send Origin; it must be ours (same host) or on the allow-list. Non-browser clients send none. */
-function originAllowed(request: FastifyRequest, allowed: string[]): boolean {
-  const origin = request.headers.origin;
-  if (!origin || allowed.includes('*') || allowed.includes(origin)) return true;
+/** An origin as `scheme://host[:port]` (lower-case, default port dropped), or undefined if it is not an http(s) origin. */
+export function normalizedOrigin(value: string): string | undefined {
+  let url: URL;
   try {
-    return new URL(origin).host === request.headers.host;
+    url = new URL(value);
   } catch {
-    return false;
+    return undefined;
   }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.username || url.password || url.pathname !== '/' || url.search || url.hash) return undefined;
+  return url.origin;
+}
+
+/**
+ * The origin of a page this server serves: the scheme the client reached us
+ * by (TLS here, or X-Forwarded-Proto from a TLS-terminating proxy: a browser
+ * cannot set that header on a WebSocket) and the Host it asked for.
+ */
+function ownOrigin(request: FastifyRequest): string | undefined {
+  const host = request.headers.host;
+  if (!host) return undefined;
+  const forwarded = request.headers['x-forwarded-proto'];
+  const proto = (Array.isArray(forwarded) ? forwarded[0] : forwarded)?.split(',')[0]?.trim().toLowerCase();
+  const scheme = request.protocol === 'https' ? 'https' : proto === 'https' || proto === 'http' ? proto : 'http';
+  return normalizedOrigin(`${scheme}://${host}`);
+}
+
+export interface OriginPolicy {
+  /** `*`: any origin. */
+  readonly any: boolean;
+  /** Normalized origins; empty: the server's own origin only. */
+  readonly allowed: ReadonlySet<string>;
+}
+
+export function originPolicy(allowedOrigins: string[]): OriginPolicy {
+  const allowed = new Set(allowedOrigins.filter((o) => o !== '*').map((o) => normalizedOrigin(o)).filter((o): o is string => o !== undefined));
+  return { any: allowedOrigins.includes('*'), allowed };
+}
+
+/**
+ * Browsers send Origin; it must match scheme, host and port exactly: an
+ * origin on the allow-list when one is configured, else the server's own.
+ * Non-browser clients send none.
+ */
+export function originAllowed(request: FastifyRequest, policy: OriginPolicy): boolean {
+  const origin = request.headers.origin;
+  if (!origin || policy.any) return true;
+  const normalized = normalizedOrigin(origin);
+  if (!normalized) return false;
+  if (policy.allowed.size > 0) return policy.allowed.has(normalized);
+  return normalized === ownOrigin(request);
 }
 
 export async function registerWebSocket(app: FastifyInstance, hub: WsHub, allowedOrigins: string[]): Promise<void> {
+  const origins = originPolicy(allowedOrigins);
   await app.register(websocket, { options: { maxPayload: MAX_FRAME_BYTES } });
   app.get('/v1/ws', {
     websocket: true,
@@ -51,7 +94,7 @@ export async function registerWebSocket(app: FastifyInstance, hub: WsHub, allowe
     // Runs before the upgrade: a bad header token or a foreign Origin is an HTTP error, not a socket.
     preValidation: async (request, reply) => {
       request.upgradeResponse = reply.raw;
-      if (!originAllowed(request, allowedOrigins)) throw new ForbiddenError('origin not allowed');
+      if (!originAllowed(request, origins)) throw new ForbiddenError('origin not allowed');
       const token = bearerToken(request.headers.authorization);
       if (request.headers.authorization !== undefined) request.wsClaims = await hub.tokens.verify(token ?? '');
     },

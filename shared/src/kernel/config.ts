@@ -39,7 +39,16 @@ export interface Config {
   };
   /** The room writer's in-memory state: at most this many idle rooms are kept; evicted rooms reload from the store. */
   readonly writer: { roomCacheSize: number };
-  readonly ws: { allowedOrigins: string[]; pingIntervalMs: number; authTimeoutMs: number; maxBufferedBytes: number };
+  readonly ws: {
+    allowedOrigins: string[];
+    pingIntervalMs: number;
+    authTimeoutMs: number;
+    maxBufferedBytes: number;
+    /** Authenticated sockets one user may hold on one instance (enforced while rate limits are on). */
+    maxSocketsPerUser: number;
+    /** What replays (subscribe with sinceSeq) may cost; they are paced, never refused. */
+    replay: { pageBytes: number; socketBytesPerSecond: number; userBytesPerSecond: number; userMsPerSecond: number; userReadsInFlight: number };
+  };
   readonly shutdownTimeoutMs: number;
   /** Limits of the HTTP server itself (docs/security.md). */
   readonly http: HttpLimits;
@@ -206,6 +215,14 @@ export function loadConfig(env: Env = process.env): Config {
       pingIntervalMs: int(env, 'WS_PING_INTERVAL_MS', 30_000, 100, 3_600_000),
       authTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
       maxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
+      maxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 50, 1, 1_000_000),
+      replay: {
+        pageBytes: int(env, 'WS_REPLAY_PAGE_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
+        socketBytesPerSecond: int(env, 'WS_REPLAY_SOCKET_BYTES_PER_SECOND', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+        userBytesPerSecond: int(env, 'WS_REPLAY_USER_BYTES_PER_SECOND', 8 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
+        userMsPerSecond: int(env, 'WS_REPLAY_USER_MS_PER_SECOND', 250, 10, 60_000),
+        userReadsInFlight: int(env, 'WS_REPLAY_USER_READS', 2, 1, 1000),
+      },
     },
     shutdownTimeoutMs: int(env, 'SHUTDOWN_TIMEOUT_MS', 10_000, 100, 600_000),
     http: loadHttpLimits(env),
