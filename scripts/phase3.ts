@@ -33,6 +33,7 @@ try {
   await cluster.stop();
   process.exit(1);
 }
+cluster.supervise((line) => console.error(`phase3: ${line}`));
 for (const s of PHASE3_SERVICES) console.error(`phase3: ${s.padEnd(12)} pid ${cluster.service(s).pid} on ${await cluster.service(s).baseUrl}`);
 console.error(`phase3: the chat is at http://localhost:${port} (Ctrl-C to stop)`);
 setInterval(() => undefined, 1 << 30);

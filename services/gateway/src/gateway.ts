@@ -4,20 +4,19 @@ import { AddressList } from '@chat/shared/http/address-list';
 import { applyConnectionLimits } from '@chat/shared/http/connection-limits';
 import type { HttpLimits } from '@chat/shared/kernel/config';
 import { normalisePath } from './paths';
+import { FORWARDING, forwardable } from './proxy-headers';
 import { Balancer, upstreamOf, type Upstream } from './routes';
 
 export interface GatewayOptions {
   upstreams: Record<Upstream, URL[]>;
   log: { warn(obj: object, msg: string): void };
   limits: HttpLimits;
+  /** Longest an upstream may take to answer (or stay silent mid-answer); then 503. */
+  upstreamTimeoutMs: number;
 }
 
 /** The contract's body limit, enforced here too: an upstream that refuses early would otherwise cut the upload. */
 const BODY_LIMIT = 1024 * 1024;
-
-const FORWARDING = new Set(['x-forwarded-for', 'x-real-ip', 'forwarded']);
-
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer']);
 
 function notFound(res: ServerResponse): void {
   res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"code":"NOT_FOUND","message":"not found"}}');
@@ -25,7 +24,7 @@ function notFound(res: ServerResponse): void {
 
 function unavailable(res: ServerResponse): void {
   if (res.headersSent) return void res.destroy();
-  res.writeHead(503, { 'content-type': 'application/json' }).end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'service unavailable, retry' } }));
+  res.writeHead(503, { 'content-type': 'application/json', 'retry-after': '1' }).end(JSON.stringify({ error: { code: 'UNAVAILABLE', message: 'service unavailable, retry' } }));
 }
 
 /**
@@ -53,25 +52,28 @@ export function createGateway(o: GatewayOptions): Server {
       return void res.writeHead(413, { 'content-type': 'application/json', connection: 'close' }).end(JSON.stringify({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MiB' } }));
     }
     const target = balancers[upstreamOf(req.url ?? '/')].pick();
-    const headers: Record<string, string | string[]> = {};
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && !HOP_BY_HOP.has(k) && !FORWARDING.has(k)) headers[k] = v;
+    const headers = forwardable(req.headers, true);
     headers['x-forwarded-for'] = req.socket.remoteAddress ?? '';
     let upstream: ReturnType<typeof httpRequest>;
     try {
-      upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers }, (up) => {
-      const out: Record<string, string | string[]> = {};
-      for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP_BY_HOP.has(k)) out[k] = v;
-      res.writeHead(up.statusCode ?? 502, out);
-      up.pipe(res);
-    });
+      upstream = httpRequest({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers, timeout: o.upstreamTimeoutMs }, (up) => {
+        res.writeHead(up.statusCode ?? 502, forwardable(up.headers, false));
+        up.pipe(res);
+      });
     } catch {
       // A path the HTTP client refuses names nothing anyone can see.
       return void notFound(res);
     }
+    // No answer (or a stalled one) within the timeout: the client gets a 503, not a hang.
+    upstream.on('timeout', () => upstream.destroy(new Error(`upstream timed out after ${o.upstreamTimeoutMs} ms`)));
     upstream.on('error', (err) => {
       if (res.headersSent) return void res.destroy();
       o.log.warn({ err: String(err), target: target.href }, 'upstream failed');
       unavailable(res);
+    });
+    // The client went away before the answer was sent: stop the upstream's work too.
+    res.on('close', () => {
+      if (!res.writableFinished) upstream.destroy();
     });
     req.pipe(upstream);
   });

@@ -36,7 +36,12 @@ try {
   console.error((err as Error).message);
   process.exit(78);
 }
-const server = createGateway({ upstreams, log, limits });
+const timeout = Number(process.env.GATEWAY_UPSTREAM_TIMEOUT_MS ?? 30_000);
+if (!Number.isInteger(timeout) || timeout < 100) {
+  console.error(`invalid configuration: GATEWAY_UPSTREAM_TIMEOUT_MS must be an integer ≥ 100, got "${process.env.GATEWAY_UPSTREAM_TIMEOUT_MS}"`);
+  process.exit(78);
+}
+const server = createGateway({ upstreams, log, limits, upstreamTimeoutMs: timeout });
 server.listen(port, process.env.HOST ?? '0.0.0.0');
 const stop = () => {
   server.close();

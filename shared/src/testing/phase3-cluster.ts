@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { freePort, ServerProcess } from './server-process';
+import { superviseProcesses } from './supervisor';
 
 /** The Phase 3 processes, each started from its own main. */
 export const PHASE3_SERVICES = ['message', 'api', 'search', 'notification', 'ws-1', 'ws-2', 'web', 'gateway'] as const;
@@ -39,6 +40,8 @@ export class Phase3Cluster {
   private readonly ready: Promise<void>;
 
   /** `id` names the cluster's databases, topics and index: fresh per test cluster, stable for `npm run phase3`. */
+  private stopped = false;
+
   constructor(env: Record<string, string> = {}, publicPort?: number, id = randomBytes(4).toString('hex')) {
     this.ready = this.plan(env, id, publicPort);
   }
@@ -119,7 +122,17 @@ export class Phase3Cluster {
     await this.service('message').kill();
   }
 
+  /**
+   * Restarts any service that exits on its own (after 1 s, doubling to 30 s
+   * while it keeps failing), and never stops the others: what a process
+   * supervisor (compose's `restart:`) does for `npm run phase3`.
+   */
+  supervise(log: (line: string) => void): void {
+    superviseProcesses(this.processes, log, () => this.stopped);
+  }
+
   async stop(): Promise<void> {
+    this.stopped = true;
     await this.ready.catch(() => undefined);
     await Promise.all([...this.processes.values()].map((p) => p.stop()));
   }

@@ -54,6 +54,11 @@ export class ServerProcess {
   readonly env: Record<string, string>;
   private child: ChildProcess | undefined;
   private output = '';
+  /** Set while we stop or kill it ourselves: an exit then is expected. */
+  private stopping = false;
+  private readonly exitListeners: Array<(code: number | null, signal: NodeJS.Signals | null) => void> = [];
+  /** Exits nobody asked for (a crash, an unhandled error), since this object was made. */
+  unexpectedExits = 0;
 
   constructor(readonly options: ServerOptions) {
     const dataDir = mkdtempSync(join(tmpdir(), 'chat-bb-'));
@@ -93,6 +98,12 @@ export class ServerProcess {
     }
     const entry = this.options.entry ?? 'services/monolith/src/main.ts';
     this.child = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ? process.env.SERVER_NODE_ARGS.split(' ') : []), '--import', 'tsx', entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    this.stopping = false;
+    this.child.once('exit', (code, signal) => {
+      if (this.stopping) return;
+      this.unexpectedExits++;
+      for (const listener of this.exitListeners) listener(code, signal);
+    });
     this.child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     this.child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     const exited = new Promise<never>((_, reject) =>
@@ -107,6 +118,11 @@ export class ServerProcess {
     }
     exited.catch(() => undefined);
     return this;
+  }
+
+  /** Called when the process exits without being asked to (not by stop() or kill()). */
+  onUnexpectedExit(listener: (code: number | null, signal: NodeJS.Signals | null) => void): void {
+    this.exitListeners.push(listener);
   }
 
   /** The last lines the server printed (for failure messages). */
@@ -133,6 +149,7 @@ export class ServerProcess {
     const child = this.child;
     if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const gone = new Promise((r) => child.once('exit', r));
+    this.stopping = true;
     child.kill(sig);
     await gone;
     this.child = undefined;
