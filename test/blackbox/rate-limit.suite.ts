@@ -1,5 +1,6 @@
 import type { Test } from 'tap';
-import { cmid, sleep, uname, type Res } from './client';
+import { cmid, PASSWORD, sleep, uname, type Res } from './client';
+import { postFrom } from './from-address';
 import { isError, openWs, ownServer, type Ctx } from './harness';
 
 /** Rate limits on their own server with low limits: HTTP 429 with Retry-After, WS error RATE_LIMITED. */
@@ -37,6 +38,8 @@ export function rateLimitSuite(t: Test, ctx: Ctx): void {
         body: { username: uname(), password: 'wrong password' }, headers: { 'x-forwarded-for': `10.0.0.${i + 1}`, 'x-real-ip': `10.0.1.${i + 1}` },
       })));
       t.ok(spoofed.some((r) => r.status === 429), `a client's own X-Forwarded-For does not escape the limit: ${spoofed.map((r) => r.status).join(',')}`);
+      const otherClient = await postFrom(own.api.baseUrl, '127.0.0.2', '/v1/auth/login', { username: http.user.username, password: PASSWORD });
+      t.equal(otherClient.status, 200, 'another client address has its own bucket (in Phase 3 too: the services believe the gateway\'s X-Forwarded-For)');
       await sleep(Math.max(...spoofed.map(retryAfter).filter(Number.isFinite), 1) * 1000 + 200);
       const reg = await a.req('POST', '/v1/auth/register', { body: { username: uname(), password: 'whatever-password' } });
       t.ok([201, 429].includes(reg.status), 'register is an auth call too');
