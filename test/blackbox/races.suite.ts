@@ -49,7 +49,8 @@ export function racesSuite(t: Test, ctx: Ctx): void {
       await c.subscribe(room.id, seen.at(-1) ?? 2);
     }
     await writer;
-    seen.push(...(await c.eventsUntil(room.id, 152, 20_000)).map((f) => f.seq as number));
+    // The writer may have finished before the last round: then everything is already in `seen`.
+    if ((seen.at(-1) ?? 0) < 152) seen.push(...(await c.eventsUntil(room.id, 152, 20_000)).map((f) => f.seq as number));
     t.ok(isGapless(seen, 3, 152), `3..152 once each: ${describeSeqs(seen)}`);
   });
 

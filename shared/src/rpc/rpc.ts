@@ -14,9 +14,16 @@ export function internalToken(jwtSecret: string): string {
 
 type Target = Record<string, (...args: never[]) => Promise<unknown>>;
 
+/**
+ * Internal calls carry batches the public body limit (1 MiB) was not made for:
+ * the ws service sends up to 100 messages of 4,000 code points in one call,
+ * up to ~4.8 MB of JSON when every character is an escaped surrogate pair.
+ */
+const RPC_BODY_LIMIT = 8 * 1024 * 1024;
+
 export function exposeRpc(app: FastifyInstance, name: string, target: object, token: string): void {
   const expected = Buffer.from(token);
-  app.post(`/internal/rpc/${name}/:method`, { config: { public: true } }, async (request, reply) => {
+  app.post(`/internal/rpc/${name}/:method`, { config: { public: true }, bodyLimit: RPC_BODY_LIMIT }, async (request, reply) => {
     const given = Buffer.from(String(request.headers['x-internal-token'] ?? ''));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply.status(403).send({ error: { code: 'FORBIDDEN', message: 'internal only' } });
     const method = (request.params as { method: string }).method;
