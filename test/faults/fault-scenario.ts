@@ -109,7 +109,7 @@ export async function runFaultScenario(t: Test, target: FaultTarget, scenario: s
   t.ok(searchConvergedMs !== undefined, `search converged: the edit made during the outage is found, the old text and the deleted message are not (${searchConvergedMs} ms after recovery)`);
 
   t.same(traffic.outcomes.serverErrors, [], 'no request got a 5xx other than 503');
-  t.equal(traffic.outcomes.timeouts, 0, 'no request hung past the client timeout (10 s)');
+  t.equal(traffic.outcomes.timeouts, 0, `no request hung past the client timeout (10 s) ${traffic.outcomes.timedOut.join(', ')}`);
   t.equal(target.unexpectedExits() - exitsBefore, 0, 'no process of the product exited');
   const figures: FaultFigures = {
     scenario,

@@ -14,6 +14,7 @@ export interface Outcomes {
   serverErrors: string[];
   /** No answer within the client's timeout. */
   timeouts: number;
+  timedOut: string[];
   other: string[];
 }
 
@@ -28,7 +29,7 @@ const CLIENT_TIMEOUT_MS = 10_000;
 export class FaultTraffic {
   readonly acked = new Map<string, Ack>();
   readonly retries = { count: 0 };
-  readonly outcomes: Outcomes = { ok: 0, unavailable: 0, serverErrors: [], timeouts: 0, other: [] };
+  readonly outcomes: Outcomes = { ok: 0, unavailable: 0, serverErrors: [], timeouts: 0, timedOut: [], other: [] };
   readonly listeners: ResumingListener[];
   readonly removedListener: ResumingListener;
   removedAtSeq: number | undefined;
@@ -57,7 +58,10 @@ export class FaultTraffic {
       else this.outcomes.other.push(`${method} ${path} → ${res.status} ${res.text.slice(0, 120)}`);
       return res.status < 400 ? res : undefined;
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') this.outcomes.timeouts++;
+      if ((err as Error).name === 'TimeoutError') {
+        this.outcomes.timeouts++;
+        if (this.outcomes.timedOut.length < 5) this.outcomes.timedOut.push(`${method} ${path.replace(/[0-9a-f-]{36}/g, ':id')}`);
+      }
       else this.outcomes.other.push(`${method} ${path} → ${(err as Error).message}`);
       return undefined;
     }

@@ -5,6 +5,7 @@ import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
 import type { EventEnvelope } from '@chat/shared/events/event-envelope';
 import type { TimelineEvent, UserView } from '@chat/shared/events/timeline-events';
 import { queryInt } from '@chat/shared/http/request-parsing';
+import { PoisonEventError } from '@chat/shared/kernel/errors';
 import type { IdGenerator } from '@chat/shared/kernel/ids';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { mentionedUsernames } from './mentions';
@@ -37,13 +38,16 @@ export async function startNotifications(d: NotificationDeps): Promise<Subscript
     topics: ['room', 'user'],
     handler: async (e: EventEnvelope) => {
       if (e.type === 'user.registered') {
-        const user = (e.payload as { user: UserView }).user;
+        const user = (e.payload as { user?: UserView } | null)?.user;
+        // Invalid for good: dead-lettered at once (any other error is retried).
+        if (typeof user?.username !== 'string' || typeof user.id !== 'string') throw new PoisonEventError('user.registered without a user');
         const exists = await d.db.kysely.selectFrom('notification_usernames').select('user_id').where('username', '=', user.username).executeTakeFirst();
         if (!exists) await d.db.kysely.insertInto('notification_usernames').values({ username: user.username, user_id: user.id }).execute().catch((err) => { if (!isUniqueViolation(err)) throw err; });
         return;
       }
       const event = e.payload as TimelineEvent;
-      if (event.type !== 'message.posted') return;
+      if (event?.type !== 'message.posted') return;
+      if (typeof event.message?.body !== 'string' || typeof event.seq !== 'number') throw new PoisonEventError('message.posted without a message');
       const names = mentionedUsernames(event.message.body);
       if (names.length === 0) return;
       const users = await d.db.kysely.selectFrom('notification_usernames').select(['user_id']).where('username', 'in', names).execute();

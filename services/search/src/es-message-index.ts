@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { Client, errors } from '@elastic/elasticsearch';
 import type { MessageView, TimelineEvent } from '@chat/shared/events/timeline-events';
+import { PoisonEventError } from '@chat/shared/kernel/errors';
 import { searchForm } from '@chat/shared/kernel/text';
 import { bodyGrams, candidateQuery } from './korean-grams';
 import type { SearchQuery } from './db-message-search';
@@ -65,18 +66,26 @@ export class EsMessageIndex {
     } catch (err) {
       // A newer version is already there: this event was replayed or overtaken; nothing to do.
       if (err instanceof errors.ResponseError && err.statusCode === 409) return;
+      // Elasticsearch refuses this document as such (mapping, parse): retrying cannot help; dead-letter it.
+      if (err instanceof errors.ResponseError && err.statusCode === 400) throw new PoisonEventError(`index refused message ${message.id}: ${err.message}`, { cause: err });
       throw err;
     }
   }
 
-  /** Applies one stored timeline event; idempotent. */
+  /** Applies one stored timeline event; idempotent. An event without what it needs is a PoisonEventError (dead-lettered, not retried). */
   async apply(event: TimelineEvent): Promise<void> {
-    switch (event.type) {
+    switch (event?.type) {
       case 'message.posted':
       case 'message.edited':
+        if (typeof event.seq !== 'number' || typeof event.message?.id !== 'string' || typeof event.message.body !== 'string') throw new PoisonEventError(`${event.type} without seq or message`);
         return this.put(event.message, event.seq);
       case 'message.deleted': {
-        const found = await this.es.get<MessageDoc>({ index: this.index, id: event.messageId }).catch(() => undefined);
+        if (typeof event.seq !== 'number' || typeof event.messageId !== 'string') throw new PoisonEventError('message.deleted without seq or messageId');
+        // Only "not indexed (yet)" means no base; an unreachable index must fail the event, so it is retried.
+        const found = await this.es.get<MessageDoc>({ index: this.index, id: event.messageId }).catch((err: unknown) => {
+          if (err instanceof errors.ResponseError && err.statusCode === 404) return undefined;
+          throw err;
+        });
         const base = found?._source;
         const tomb: MessageView = {
           id: event.messageId,

@@ -13,8 +13,16 @@ export interface SubscribeOptions {
    * per-instance groups that catch up from the store, like the WS gateway).
    */
   readonly fromLatest?: boolean;
-  /** Attempts before an event goes to the dead-letter sink (default 5). */
+  /**
+   * In-memory bus: attempts before a failing event goes to the dead-letter
+   * sink (default 5). The Kafka bus ignores it: it retries a transient failure
+   * without limit and dead-letters a deterministic one at once.
+   */
   readonly maxAttempts?: number;
+  /** Called after an event of this subscription went to the dead-letter sink (metrics). */
+  readonly onDeadLetter?: (deadLetter: DeadLetter) => void;
+  /** Called after each transient failure of a handler, before the backoff (metrics). */
+  readonly onRetry?: (retry: HandlerRetry) => void;
 }
 
 export interface Subscription {
@@ -27,22 +35,47 @@ export interface DeadLetter {
   readonly event: EventEnvelope;
   readonly error: string;
   readonly attempts: number;
+  /** The topic (event family, see topicOf) it was read from, when the adapter knows it. */
+  readonly topic?: string;
+}
+
+export interface HandlerRetry {
+  readonly group: string;
+  /** The topic (event family) of the failing event. */
+  readonly topic: string;
+  /** Failures of this event so far. */
+  readonly attempts: number;
+  readonly failingForMs: number;
+  readonly error: string;
 }
 
 /**
  * The EventBus port. Every adapter (in-memory, Kafka) guarantees:
  * - publish() resolves only once the bus has accepted every event (for Kafka:
- *   acknowledged by all in-sync replicas); if it rejects, callers must assume
- *   none, some or all were accepted and retry (consumers are idempotent).
+ *   acknowledged by all in-sync replicas); if it rejects (e.g. the broker is
+ *   down), callers must assume none, some or all were accepted and retry
+ *   (the outbox relay does; consumers are idempotent).
  * - Per key, a group sees events in publish order; across keys no order.
  * - At-least-once: a handler may see an event again (after a failure, restart
  *   or rebalance); handlers must be idempotent (dedupe by event id or seq).
- * - A handler that throws is retried with backoff; after maxAttempts the event
- *   goes to the dead-letter sink and the group moves on (the key's order
- *   continues with the next event).
+ *   An event's effect is acknowledged (Kafka: its offset committed) only after
+ *   the handler finished, and only by the member that still owns it.
+ * - Failures: a handler that throws PoisonEventError or ValidationError (or an
+ *   event that cannot be decoded) fails deterministically: the event goes to
+ *   the dead-letter sink and the group moves on (the key's order continues
+ *   with the next event). Any other error is transient: the event is retried
+ *   with capped backoff, and later events of its key wait for it. The Kafka bus
+ *   retries for as long as it takes (the partition paused, the member still in
+ *   its group); the in-memory bus, which has nobody to hand the event to,
+ *   dead-letters it after maxAttempts.
+ * - A dependency outage (the broker included) delays delivery and nothing
+ *   else: subscribe() does not reject because the broker is down (it resolves
+ *   once joined, or after a bounded wait while the member keeps trying), and
+ *   nothing ends the process.
  * - Different groups are independent: a slow or failing group does not hold
  *   back another.
- * - close() stops consumers gracefully and flushes pending publishes.
+ * - close() stops consumers gracefully (the handler in hand finishes) and
+ *   flushes pending publishes.
  */
 export interface EventBus {
   publish(events: readonly EventEnvelope[]): Promise<void>;

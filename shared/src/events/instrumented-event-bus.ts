@@ -10,7 +10,8 @@ interface LagSource {
 const hasLag = (bus: EventBus): bus is EventBus & LagSource => typeof (bus as Partial<LagSource>).consumerLag === 'function';
 
 /**
- * Counts what any EventBus publishes (per topic) and what each group handles,
+ * Counts what any EventBus publishes (per topic), what each group handles,
+ * retries and dead-letters (when the adapter reports them: Kafka does),
  * and reports each group's lag in `eventbus_consumer_lag`. In one process (the
  * in-memory bus) that is events of its topics published here and not yet
  * handled. When the bus can ask the broker (Kafka), it is the broker's consumer
@@ -56,6 +57,14 @@ export class InstrumentedEventBus implements EventBus {
     if (hasLag(inner)) this.pollBrokerLag(group, inner);
     return this.inner.subscribe({
       ...options,
+      onDeadLetter: (dl) => {
+        this.metrics.busDeadLetters.inc({ group: dl.group, topic: dl.topic ?? topicOf(dl.event.type) });
+        options.onDeadLetter?.(dl);
+      },
+      onRetry: (retry) => {
+        this.metrics.busRetries.inc({ group: retry.group, topic: retry.topic });
+        options.onRetry?.(retry);
+      },
       handler: async (e) => {
         await options.handler(e);
         this.metrics.busConsumed.inc({ group });

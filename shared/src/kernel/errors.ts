@@ -87,7 +87,20 @@ export function isDependencyUnavailable(err: unknown): boolean {
   for (let e = err as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
     if (typeof e.code === 'string' && UNREACHABLE_CODES.has(e.code)) return true;
     if (e.name === 'MaxRetriesPerRequestError') return true;
-    if (typeof e.message === 'string' && /Connection is closed|connect ECONNREFUSED|Pool is closed|Can't add new command when connection is in closed state|Stream isn't writeable/i.test(e.message)) return true;
+    if (typeof e.message === 'string' && /Connection is closed|Command timed out|connect ECONNREFUSED|Pool is closed|Can't add new command when connection is in closed state|Stream isn't writeable/i.test(e.message)) return true;
   }
   return false;
+}
+
+/**
+ * An event a consumer can never handle, however often it tries: it cannot be
+ * parsed, or it is invalid for this consumer. Event-bus consumers throw it (or
+ * a ValidationError) to have the event dead-lettered at once instead of
+ * retried; every other error is treated as transient and retried.
+ */
+export class PoisonEventError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
 }

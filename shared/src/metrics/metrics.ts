@@ -25,6 +25,8 @@ export function createMetrics(service: string) {
     busPublished: new Counter({ name: 'eventbus_published_total', help: 'Events published to the bus', labelNames: ['topic'], ...r }),
     busConsumed: new Counter({ name: 'eventbus_consumed_total', help: 'Events handled by consumers', labelNames: ['group'], ...r }),
     busLag: new Gauge({ name: 'eventbus_consumer_lag', help: 'Events published but not yet handled, per group', labelNames: ['group'], ...r }),
+    busDeadLetters: new Counter({ name: 'eventbus_dead_letters_total', help: 'Events a group refused deterministically, sent to the dead-letter topic', labelNames: ['group', 'topic'], ...r }),
+    busRetries: new Counter({ name: 'eventbus_handler_retries_total', help: 'Transient handler failures, each retried after a backoff', labelNames: ['group', 'topic'], ...r }),
     dbPool: new Gauge({ name: 'db_pool_connections', help: 'Database pool connections by state', labelNames: ['state'], ...r }),
     redisDuration: new Histogram({ name: 'redis_command_duration_seconds', help: 'Redis command duration', labelNames: ['command'], buckets: LATENCY_BUCKETS, ...r }),
   };

@@ -46,7 +46,8 @@ export async function openInfrastructure(config: Config, metrics: Metrics, clien
   const db = options.database === false ? undefined : await openDatabase(config.databaseUrl);
   let redis: Redis | undefined;
   if (config.redisUrl) {
-    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true });
+    // commandTimeout: a frozen Redis (connected, answering nothing) fails a command in 2 s instead of never.
+    redis = new Redis(config.redisUrl, { maxRetriesPerRequest: 2, enableOfflineQueue: true, lazyConnect: true, commandTimeout: 2000 });
     redis.on('error', () => undefined);
     await redis.connect();
     instrument(redis, metrics);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
 import type { EventBus } from '../events/event-bus';
 import type { EventEnvelope } from '../events/event-envelope';
+import { PoisonEventError } from '../kernel/errors';
 
 /**
  * The contract every EventBus adapter passes unchanged (in-memory now, Kafka
@@ -113,7 +114,7 @@ export function eventBusContract(t: Test, factory: EventBusFactory, timeoutMs = 
     t.same(seen, [1, 2, 3]);
   });
 
-  t.test('an event that keeps failing goes to the dead letters; the key moves on', async (t) => {
+  t.test('an event that fails deterministically goes to the dead letters; the key moves on', async (t) => {
     const bus = await factory();
     t.teardown(() => bus.close());
     const key = randomUUID();
@@ -126,7 +127,7 @@ export function eventBusContract(t: Test, factory: EventBusFactory, timeoutMs = 
       handler: async (e) => {
         if (e.key !== key) return;
         const n = (e.payload as { n: number }).n;
-        if (n === 1) throw new Error('poison');
+        if (n === 1) throw new PoisonEventError('poison');
         seen.push(n);
       },
     });
@@ -137,7 +138,7 @@ export function eventBusContract(t: Test, factory: EventBusFactory, timeoutMs = 
     const dead = bus.deadLetters().filter((d) => d.group === group);
     t.equal(dead.length, 1);
     t.equal(dead[0]?.event.id, events[0]!.id);
-    t.equal(dead[0]?.attempts, 3);
+    t.ok(dead[0]!.attempts >= 1 && dead[0]!.attempts <= 3, 'at most maxAttempts attempts (Kafka: one)');
     t.match(dead[0]?.error, /poison/);
   });
 
