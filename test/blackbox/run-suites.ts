@@ -25,6 +25,7 @@ import { wsAuthSuite } from './ws-auth.suite';
 import { wsLimitsSuite } from './ws-limits.suite';
 import { wsBudgetSuite } from './ws-budget.suite';
 import { wsEventsSuite } from './ws-events.suite';
+import { wsFaultsSuite } from './ws-faults.suite';
 import { wsSuite } from './ws.suite';
 
 /** Every suite, in the order API.md reads. `BLACKBOX_SUITES=auth,ws` runs a subset. */
@@ -46,6 +47,7 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
   ['ws-events', wsEventsSuite],
   ['ws-limits', wsLimitsSuite],
   ['ws-budget', wsBudgetSuite],
+  ['ws-faults', wsFaultsSuite],
   ['validation', validationSuite],
   ['rate-limit', rateLimitSuite],
   ['login-flood', loginFloodSuite],

@@ -1,11 +1,14 @@
 import type { TimelineEvent } from '@chat/shared/events/timeline-events';
 import type { Page } from '@chat/shared/ports/room-queries';
+import { earlier, endOf, type EndReason, type ViewEnd } from './membership';
 
 export interface SubscriptionSink {
   /** Sends one event frame; false if the socket is gone. */
   sendEvent(event: TimelineEvent): boolean;
   /** Resolves true once the socket has drained enough to take more replay; false if it closed. */
   drained(): Promise<boolean>;
+  /** The subscription has ended at the user's removal or the room's deletion: nothing more follows. */
+  ended(sub: RoomSubscription, reason: EndReason): void;
 }
 
 /** Where a subscription asks for replay pages: its socket's ReplayScheduler, which reads them when the budgets allow. */
@@ -20,10 +23,12 @@ const PENDING = Number.MAX_SAFE_INTEGER;
 
 /**
  * One socket's subscription to one room: delivers each seq once, in order,
- * with no gaps. Live events that arrive while a replay runs, or after a gap,
- * are fetched again from the store, which holds every event the bus carries.
- * The replay's pages come from the socket's scheduler, one at a time, at the
- * pace the socket drains and the budgets allow.
+ * with no gaps, and nothing past the end of the user's view of the room (its
+ * own member.left, the event before room.deleted), whether the events come
+ * live or from a replay: every event goes out through `deliver`. Live events
+ * that arrive while a replay runs, or after a gap, are fetched again from the
+ * store. The replay's pages come from the socket's scheduler, at the pace the
+ * socket drains and the budgets allow.
  */
 export class RoomSubscription {
   private lastDelivered: number;
@@ -32,16 +37,18 @@ export class RoomSubscription {
   private replaying = false;
   private missedLive = false;
   private retryDelay = 100;
+  /** Where the user's view of the room ends, once known. */
+  private end: ViewEnd | undefined;
   closed = false;
 
-  constructor(readonly roomId: string, startAfter: number, private readonly sink: SubscriptionSink, private readonly replays: ReplayQueue) {
+  constructor(readonly roomId: string, readonly userId: string, startAfter: number, private readonly sink: SubscriptionSink, private readonly replays: ReplayQueue) {
     this.lastDelivered = startAfter;
     this.seen = startAfter === PENDING ? 0 : startAfter;
   }
 
-  /** A subscription that ignores live events until `start` (it notes how far they went). */
-  static pending(roomId: string, sink: SubscriptionSink, replays: ReplayQueue): RoomSubscription {
-    return new RoomSubscription(roomId, PENDING, sink, replays);
+  /** A subscription that only notes live events (how far they went, and a removal among them) until `start`. */
+  static pending(roomId: string, userId: string, sink: SubscriptionSink, replays: ReplayQueue): RoomSubscription {
+    return new RoomSubscription(roomId, userId, PENDING, sink, replays);
   }
 
   close(): void {
@@ -58,28 +65,49 @@ export class RoomSubscription {
     return Math.max(this.seen, this.lastDelivered === PENDING ? 0 : this.lastDelivered);
   }
 
+  /** True when a subscription starting after `after` would have nothing to deliver: the view ended there or before. */
+  endsBy(after: number): boolean {
+    return this.end !== undefined && after >= this.end.last;
+  }
+
+  /** The view ends at `end` (the earliest end known counts); a started subscription at or past it ends now. */
+  learnEnd(end: ViewEnd): void {
+    this.end = earlier(this.end, end);
+    if (!this.closed && this.lastDelivered !== PENDING && this.lastDelivered >= this.end!.last) this.finish();
+  }
+
+  private finish(): void {
+    this.closed = true;
+    this.sink.ended(this, this.end!.reason);
+  }
+
   /** Starts delivery after `after` (clamped to the room's lastSeq), replaying whatever is missing. */
   start(after: number, lastSeq: number): void {
     if (lastSeq > this.seen) this.seen = lastSeq;
     this.lastDelivered = Math.min(after, this.seen);
-    if (this.lastDelivered < this.seen) this.catchUp();
+    if (this.end) this.learnEnd(this.end);
+    if (!this.closed && this.lastDelivered < this.seen) this.catchUp();
   }
 
   /**
    * A subscribe again to this room: moves the position forward to `after`
    * (never past what is known to exist, never back: nothing is sent twice).
-   * It reads nothing; a replay under way goes on from the new position.
+   * It reads nothing; a replay under way goes on from the new position. A
+   * position past a known end ends the subscription.
    */
   moveTo(after: number): void {
     const target = Math.min(after, this.seen);
     if (target > this.lastDelivered) this.lastDelivered = target;
+    if (this.end) this.learnEnd(this.end);
   }
 
   /** Called for each live event of the room, in bus order. */
   onLive(event: TimelineEvent): void {
     if (this.closed) return;
     if (event.seq > this.seen) this.seen = event.seq;
-    if (event.seq <= this.lastDelivered) return;
+    const end = endOf(event, this.userId);
+    if (end) this.learnEnd(end);
+    if (this.closed || event.seq <= this.lastDelivered) return;
     if (this.replaying) {
       this.missedLive = true;
       return;
@@ -91,11 +119,18 @@ export class RoomSubscription {
     this.catchUp();
   }
 
+  /** The one way out for an event: in seq order, never after `unsubscribed`, never past the view's end. */
   private deliver(event: TimelineEvent): void {
-    // A replay page may be mid-way when the client unsubscribes: nothing may follow `unsubscribed`.
     if (this.closed || event.seq !== this.lastDelivered + 1) return;
-    if (this.sink.sendEvent(event)) this.lastDelivered = event.seq;
-    else this.closed = true;
+    const end = endOf(event, this.userId);
+    if (end) this.learnEnd(end); // room.deleted ends here, before the event
+    if (this.closed || (this.end && event.seq > this.end.last)) return;
+    if (!this.sink.sendEvent(event)) {
+      this.closed = true;
+      return;
+    }
+    this.lastDelivered = event.seq;
+    if (this.end && this.lastDelivered >= this.end.last) this.finish();
   }
 
   /** Asks for stored events after the current position; live events meanwhile only mark that more is to read. */
@@ -116,6 +151,7 @@ export class RoomSubscription {
     this.missedLive = true;
     const delay = this.retryDelay;
     this.retryDelay = Math.min(delay * 2, 5000);
+    // Synchronous and throw-free: request() only queues (the scheduler's loop catches its own failures).
     setTimeout(() => {
       if (!this.closed) this.replays.request(this);
     }, delay).unref();

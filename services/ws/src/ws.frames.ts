@@ -1,4 +1,4 @@
-import { ValidationError } from '@chat/shared/kernel/errors';
+import { AppError, UnavailableError, ValidationError } from '@chat/shared/kernel/errors';
 import { illFormedStringPath } from '@chat/shared/kernel/well-formed';
 
 export type ClientFrame =
@@ -51,4 +51,12 @@ export function parseFrame(text: string): ClientFrame {
     default:
       throw new ValidationError(`unknown frame type ${JSON.stringify(f.type)?.slice(0, 40)}`, 'type');
   }
+}
+
+/** The error frame answering a frame that failed: the contract's code (UNAVAILABLE for an outage, INTERNAL for a bug), naming the frame's room and clientMsgId. */
+export function errorFrame(err: unknown, frame: ClientFrame | undefined, outage: boolean): object {
+  const e = err instanceof AppError ? err : outage ? new UnavailableError('a dependency is unavailable, retry shortly') : undefined;
+  const roomId = frame && 'roomId' in frame ? frame.roomId : undefined;
+  const clientMsgId = frame?.type === 'send' && typeof frame.clientMsgId === 'string' ? frame.clientMsgId : undefined;
+  return { type: 'error', code: e?.code ?? 'INTERNAL', message: e?.message ?? 'internal error', ...(roomId ? { roomId } : {}), ...(clientMsgId ? { clientMsgId } : {}) };
 }

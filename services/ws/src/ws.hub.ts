@@ -1,17 +1,29 @@
 import type { Counter, Histogram } from 'prom-client';
 import type { AccessTokens } from '@chat/shared/auth/access-token';
-import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
-import { topicOf, type EventEnvelope } from '@chat/shared/events/event-envelope';
+import type { EventBus } from '@chat/shared/events/event-bus';
 import type { TimelineEvent } from '@chat/shared/events/timeline-events';
-import { AppError, isDependencyUnavailable, NotFoundError, RateLimitedError } from '@chat/shared/kernel/errors';
 import type { Presence } from '@chat/shared/ports/presence';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
-import type { ClientFrame } from './ws.frames';
-import type { WsConnection } from './ws.connection';
-import { UserReplayBudget, type ReplayLimits } from './replay-budget';
+import { Background, type WsLog } from './background';
+import { bounded } from './bounded-ports';
+import { EventFrames } from './event-frames';
+import { FrameHandler } from './frame-handler';
+import { RecentDepartures, type EndReason } from './membership';
+import { MessageSender } from './message-sender';
+import { PresenceTracker } from './presence-tracker';
+import type { ReplayLimits } from './replay-budget';
+import { ReplayBudgets } from './replay-budgets';
 import { ReplayScheduler } from './replay-scheduler';
+import { RoomIndex } from './room-index';
+import type { ReadAfter, RoomSubscription } from './room-subscription';
+import { RoomSubscriptions } from './room-subscriptions';
+import { SignalFanout, signalPublisher } from './signals';
+import { TimelineConsumer } from './timeline-consumer';
+import { UserSockets } from './user-sockets';
+import type { ConnectionHost, WsConnection } from './ws.connection';
+import type { ClientFrame } from './ws.frames';
 
 export interface WsHubConfig {
   authTimeoutMs: number;
@@ -20,6 +32,10 @@ export interface WsHubConfig {
   /** Authenticated sockets per user on this instance; one more is refused (RATE_LIMITED, close 1008). */
   maxSocketsPerUser: number;
   replay: ReplayLimits;
+  /** How long a call to a dependency (store, presence, rate limiter, signal publish) may take before it counts as UNAVAILABLE. */
+  dependencyTimeoutMs: number;
+  /** First pause before a failed presence lease is tried again (doubling, at most 10 s). */
+  presenceRetryMs: number;
 }
 
 export interface WsHubDeps {
@@ -35,278 +51,134 @@ export interface WsHubDeps {
   config: WsHubConfig;
   instanceId: string;
   metrics: { framesIn: Counter; framesOut: Counter; delivered: Counter; sendAck: Histogram<'transport'>; sendDeliver: Histogram };
-  log: { error(obj: object, msg: string): void; warn(obj: object, msg: string): void };
+  log: WsLog;
 }
 
 /**
- * This instance's sockets. It consumes stored timeline events and signals
- * (typing, presence) from the bus with a group of its own, and routes each to
- * the local sockets subscribed to the room: one serialized frame for all.
+ * This instance's WebSocket service, put together: its sockets (by user), the
+ * room index, the bus consumer, subscriptions, frames, presence and replay
+ * budgets, and the sweeps over every socket (pings, token expiry).
  */
-export class WsHub {
-  private readonly connections = new Set<WsConnection>();
-  private readonly byRoom = new Map<string, Set<WsConnection>>();
-  /** Authenticated sockets per user: notifications go to these, not to a scan of every socket. */
-  private readonly byUser = new Map<string, Set<WsConnection>>();
-  private subs: Subscription[] = [];
-  private pingTimer: NodeJS.Timeout | undefined;
-  private expiryTimer: NodeJS.Timeout | undefined;
-  /** Event frames, serialized once per event object: for every socket a live event goes to, and for a replay page's weighing and sending. */
-  private readonly frames = new WeakMap<TimelineEvent, string>();
-  /** Replay budgets of users with sockets here, and of users gone while their budget still owes. */
-  private readonly replayBudgets = new Map<string, UserReplayBudget>();
+export class WsHub implements ConnectionHost {
+  readonly background: Background;
+  private readonly frames = new EventFrames();
+  private readonly users: UserSockets<WsConnection>;
+  private readonly index = new RoomIndex<WsConnection>();
+  private readonly presence: PresenceTracker;
+  private readonly consumer: TimelineConsumer<WsConnection>;
+  private readonly subscriptions: RoomSubscriptions<WsConnection>;
+  private readonly frameHandler: FrameHandler<WsConnection>;
+  private readonly budgets: ReplayBudgets;
+  private readonly readAfter: ReadAfter;
+  private stopSweeps: Array<() => void> = [];
 
-  constructor(private readonly d: WsHubDeps) {}
+  constructor(private readonly d: WsHubDeps) {
+    const ms = d.config.dependencyTimeoutMs;
+    this.background = new Background(d.log);
+    const queries = bounded(d.queries, 'room queries', ['roleOf', 'lastSeq', 'eventsAfter', 'roomIdsOf'], ms);
+    const publishSignal = signalPublisher(bounded(d.bus, 'event bus', ['publish'], ms).publish);
+    const departures = new RecentDepartures();
+    this.readAfter = queries.eventsAfter;
+    this.users = new UserSockets(d.config.maxSocketsPerUser);
+    this.presence = new PresenceTracker(bounded(d.presence, 'presence', ['connect', 'disconnect', 'onlineAmong', 'heartbeat'], ms), publishSignal, this.background, d.config.presenceRetryMs);
+    this.subscriptions = new RoomSubscriptions(this.index, queries, departures);
+    this.frameHandler = new FrameHandler({
+      subscriptions: this.subscriptions,
+      sender: new MessageSender(d.commands, this.background, d.log, d.metrics.sendAck),
+      queries,
+      publishSignal,
+      limiter: bounded(d.limiter, 'rate limiter', ['take'], ms),
+      messageRule: d.messageRule,
+      frameRule: d.frameRule,
+      validateSend: d.validateSend,
+    });
+    this.consumer = new TimelineConsumer({
+      bus: d.bus,
+      group: `ws-${d.instanceId}`,
+      index: this.index,
+      departures,
+      signals: new SignalFanout(this.index, this.users, queries, this.background),
+      background: this.background,
+      metrics: d.metrics,
+    });
+    this.budgets = new ReplayBudgets(d.config.replay, (userId) => this.users.has(userId), this.background);
+  }
 
   get config() { return this.d.config; }
   get tokens() { return this.d.tokens; }
-  get log() { return this.d.log; }
   get metrics() { return this.d.metrics; }
-  readonly readAfter = (roomId: string, after: number, limit: number) => this.d.queries.eventsAfter(roomId, after, limit);
-  get size() { return this.connections.size; }
+  get size() { return this.users.size; }
+
+  /** Sockets watching the room here (operations and tests). */
+  watching(roomId: string): number {
+    return this.index.count(roomId);
+  }
 
   async start(): Promise<void> {
-    const group = `ws-${this.d.instanceId}`;
-    // One subscription for both topics: Kafka groups assume every member reads the same topics.
-    // A new instance starts at the newest event; what a client missed comes from the store.
-    this.subs.push(await this.d.bus.subscribe({
-      group,
-      topics: ['room', 'signal'],
-      fromLatest: true,
-      handler: async (e) => (topicOf(e.type) === 'room' ? this.onTimeline(e.payload as TimelineEvent) : this.onSignal(e)),
-    }));
-    this.pingTimer = setInterval(() => {
-      for (const c of this.connections) c.heartbeat();
-      void this.d.presence.heartbeat([...this.connections].filter((c) => c.userId).map((c) => [c.userId!, c.id] as [string, string])).catch(() => undefined);
-    }, this.d.config.pingIntervalMs);
-    this.pingTimer.unref();
-    // Access-token expiry for every socket from one timer (a Timeout per socket was ~170 B of each idle socket).
-    this.expiryTimer = setInterval(() => {
-      const now = Date.now();
-      for (const c of this.connections) if (c.expiresAt <= now) c.expire();
-    }, 1000);
-    this.expiryTimer.unref();
+    await this.consumer.start();
+    this.stopSweeps = [
+      this.background.every(this.d.config.pingIntervalMs, 'heartbeat sweep', () => this.heartbeat()),
+      // Access-token expiry for every socket from one timer (a Timeout per socket was ~170 B of each idle socket).
+      this.background.every(1000, 'token expiry sweep', () => this.expire()),
+    ];
+  }
+
+  private heartbeat(): void {
+    const leases: Array<[string, string]> = [];
+    for (const c of this.users) {
+      this.background.run('socket ping', () => c.heartbeat());
+      leases.push([c.userId!, c.id]);
+    }
+    this.presence.heartbeat(leases);
+  }
+
+  private expire(): void {
+    const now = Date.now();
+    for (const c of this.users) if (c.expiresAt <= now) this.background.run('token expiry', () => c.expire());
+  }
+
+  /** A socket has just authenticated: registered (unless its user holds too many here) and announced. */
+  admit(c: WsConnection): boolean {
+    if (!this.users.admit(c.userId!, c)) return false;
+    this.presence.online(c.userId!, c.id);
+    return true;
+  }
+
+  takeFrame(userId: string): Promise<void> {
+    return this.frameHandler.takeFrame(userId);
+  }
+
+  handle(c: WsConnection, frame: Exclude<ClientFrame, { type: 'auth' }>): Promise<void> {
+    return this.frameHandler.handle(c, frame);
+  }
+
+  ended(c: WsConnection, sub: RoomSubscription, reason: EndReason): void {
+    this.subscriptions.ended(c, sub, reason);
+  }
+
+  /** A socket closed: its subscriptions, its place, its presence lease. */
+  closed(c: WsConnection): void {
+    this.index.removeAll(c);
+    const userId = c.userId;
+    if (!userId || !this.users.remove(userId, c)) return;
+    this.presence.offline(userId, c.id);
+    if (!this.users.has(userId)) this.budgets.release(userId);
   }
 
   /** The event frame for a timeline event, serialized once however many sockets get it. */
   eventFrame(event: TimelineEvent): string {
-    let text = this.frames.get(event);
-    if (text === undefined) {
-      text = JSON.stringify({ type: 'event', roomId: event.roomId, seq: event.seq, event });
-      this.frames.set(event, text);
-    }
-    return text;
-  }
-
-  /**
-   * Registers a socket that has just authenticated, unless its user already
-   * holds maxSocketsPerUser sockets here. Synchronous: two sockets
-   * authenticating at once cannot both take the last place.
-   */
-  admit(c: WsConnection): boolean {
-    const userId = c.userId!;
-    let mine = this.byUser.get(userId);
-    if ((mine?.size ?? 0) >= this.d.config.maxSocketsPerUser) return false;
-    if (!mine) this.byUser.set(userId, (mine = new Set()));
-    mine.add(c);
-    this.connections.add(c);
-    return true;
-  }
-
-  /** Presence for an admitted socket: online to the user's rooms when it is the user's first. */
-  async announce(c: WsConnection): Promise<void> {
-    const { first } = await this.d.presence.connect(c.userId!, c.id);
-    if (first) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'online' });
-  }
-
-  /** Takes one frame from the user's frame bucket; RATE_LIMITED when it is empty. */
-  async takeFrame(userId: string): Promise<void> {
-    const verdict = await this.d.limiter.take(`frame:${userId}`, this.d.frameRule);
-    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+    return this.frames.of(event);
   }
 
   /** The replay scheduler of a socket, paid from the socket's own budget and its user's. */
   replaySchedulerFor(c: WsConnection): ReplayScheduler {
-    const userId = c.userId!;
-    let budget = this.replayBudgets.get(userId);
-    if (!budget) this.replayBudgets.set(userId, (budget = new UserReplayBudget(this.d.config.replay)));
-    return new ReplayScheduler(c, budget, this.d.config.replay, this.readAfter, (e) => Buffer.byteLength(this.eventFrame(e)), (err) => this.d.log.error({ err }, 'ws replay failed'));
-  }
-
-  /** Forgets a gone user's replay budget once it owes nothing (a reconnect does not start afresh). */
-  private forgetReplayBudget(userId: string): void {
-    const budget = this.replayBudgets.get(userId);
-    if (!budget || this.byUser.has(userId)) return;
-    const ms = budget.msUntilIdle();
-    if (ms <= 0) this.replayBudgets.delete(userId);
-    else setTimeout(() => this.forgetReplayBudget(userId), ms).unref();
-  }
-
-  async detach(c: WsConnection): Promise<void> {
-    if (!this.connections.delete(c)) return;
-    const mine = this.byUser.get(c.userId!);
-    mine?.delete(c);
-    if (mine?.size === 0) {
-      this.byUser.delete(c.userId!);
-      this.forgetReplayBudget(c.userId!);
-    }
-    for (const roomId of c.subscriptions.keys()) this.leaveRoom(c, roomId);
-    const { last } = await this.d.presence.disconnect(c.userId!, c.id).catch(() => ({ last: false }));
-    if (last) await this.signal('presence.changed', c.userId!, { userId: c.userId, status: 'offline' }).catch(() => undefined);
-  }
-
-  private leaveRoom(c: WsConnection, roomId: string): void {
-    const set = this.byRoom.get(roomId);
-    set?.delete(c);
-    if (set?.size === 0) this.byRoom.delete(roomId);
-  }
-
-  private async signal(type: string, key: string, payload: object): Promise<void> {
-    await this.d.bus.publish([{ id: crypto.randomUUID(), type, version: 1, key, occurredAt: new Date().toISOString(), payload }]);
-  }
-
-  /** One frame of an authenticated socket, already counted by takeFrame. */
-  async handle(c: WsConnection, frame: Exclude<ClientFrame, { type: 'auth' }>): Promise<void> {
-    const userId = c.userId!;
-    switch (frame.type) {
-      case 'ping':
-        return void c.send({ type: 'pong' });
-      case 'subscribe': {
-        const current = c.subscriptions.get(frame.roomId);
-        if (current && !current.closed) {
-          // Subscribed already (and still a member: leaving closes the subscription). Reads nothing:
-          // a position at or behind what was sent costs nothing, one ahead only skips forward.
-          current.moveTo(frame.sinceSeq ?? current.head);
-          return void c.send({ type: 'subscribed', roomId: frame.roomId, lastSeq: current.head });
-        }
-        if (!(await this.d.queries.roleOf(frame.roomId, userId))) throw new NotFoundError('room');
-        const sub = c.subscribe(frame.roomId);
-        let set = this.byRoom.get(frame.roomId);
-        if (!set) this.byRoom.set(frame.roomId, (set = new Set()));
-        set.add(c);
-        let lastSeq: number;
-        try {
-          lastSeq = await this.d.queries.lastSeq(frame.roomId);
-        } catch (err) {
-          if (c.subscriptions.get(frame.roomId) === sub) {
-            sub.close();
-            c.subscriptions.delete(frame.roomId);
-            this.leaveRoom(c, frame.roomId);
-          }
-          throw err;
-        }
-        c.send({ type: 'subscribed', roomId: frame.roomId, lastSeq });
-        // The replay streams in the background, paced by the socket's scheduler: later frames (ping, send) are not held behind it.
-        sub.start(Math.min(frame.sinceSeq ?? lastSeq, lastSeq), lastSeq);
-        return;
-      }
-      case 'unsubscribe':
-        c.subscriptions.get(frame.roomId)?.close();
-        c.subscriptions.delete(frame.roomId);
-        this.leaveRoom(c, frame.roomId);
-        return void c.send({ type: 'unsubscribed', roomId: frame.roomId });
-      case 'send': {
-        const input = this.d.validateSend(frame);
-        const sendVerdict = await this.d.limiter.take(`msg:${userId}`, this.d.messageRule);
-        if (!sendVerdict.allowed) throw new RateLimitedError(sendVerdict.retryAfterSeconds);
-        c.pendingSends.push({ roomId: frame.roomId, ...input, ack: this.d.metrics.sendAck.startTimer({ transport: 'ws' }) });
-        if (!c.sending) void this.flushSends(c);
-        return;
-      }
-      case 'typing':
-        if (!(await this.d.queries.roleOf(frame.roomId, userId))) throw new NotFoundError('room');
-        return this.signal('typing.started', frame.roomId, { roomId: frame.roomId, userId });
-    }
-  }
-
-  /**
-   * Hands a socket's queued sends to the room writer in one call, in order,
-   * while later frames go on being read; answers each with its ack or error.
-   */
-  private async flushSends(c: WsConnection): Promise<void> {
-    c.sending = true;
-    try {
-      while (c.pendingSends.length > 0 && c.userId) {
-        const batch = c.pendingSends.splice(0, 100);
-        const commands = batch.map((s) => ({ type: 'postMessage' as const, actorId: c.userId!, roomId: s.roomId, clientMsgId: s.clientMsgId, body: s.body }));
-        const outcomes = await this.d.commands.executeMany(commands).catch((err) => {
-          const error = isDependencyUnavailable(err) || err instanceof AppError ? { code: err instanceof AppError ? err.code : 'UNAVAILABLE', message: String(err.message ?? err) } : { code: 'INTERNAL', message: 'internal error' };
-          if (error.code === 'INTERNAL') this.d.log.error({ err }, 'send batch failed');
-          return batch.map(() => ({ error }));
-        });
-        batch.forEach((s, i) => {
-          const o = outcomes[i];
-          if (o && 'result' in o && o.result.type === 'message') {
-            s.ack();
-            c.send({ type: 'ack', roomId: s.roomId, clientMsgId: s.clientMsgId, messageId: o.result.message.id, seq: o.result.message.seq });
-          } else {
-            const error = o && 'error' in o ? o.error : { code: 'INTERNAL', message: 'internal error' };
-            c.send({ type: 'error', code: error.code, message: error.message, roomId: s.roomId, clientMsgId: s.clientMsgId });
-          }
-        });
-      }
-    } finally {
-      c.sending = false;
-    }
-  }
-
-  private onTimeline(event: TimelineEvent): void {
-    if (event.type === 'message.posted') this.d.metrics.sendDeliver.observe(Math.max(0, Date.now() - Date.parse(event.message.createdAt)) / 1000);
-    const set = this.byRoom.get(event.roomId);
-    if (!set) return;
-    for (const c of [...set]) {
-      const sub = c.subscriptions.get(event.roomId);
-      if (!sub) continue;
-      if (event.type === 'room.deleted') {
-        this.unsubscribe(c, event.roomId, 'room.deleted');
-        continue;
-      }
-      sub.onLive(event);
-      this.d.metrics.delivered.inc();
-      if (event.type === 'member.left' && event.userId === c.userId) this.unsubscribe(c, event.roomId, 'removed');
-    }
-  }
-
-  private unsubscribe(c: WsConnection, roomId: string, reason: string): void {
-    c.subscriptions.get(roomId)?.close();
-    c.subscriptions.delete(roomId);
-    this.leaveRoom(c, roomId);
-    c.send({ type: 'unsubscribed', roomId, reason });
-  }
-
-  private async onSignal(e: EventEnvelope): Promise<void> {
-    if (e.type === 'typing.started') {
-      const { roomId, userId } = e.payload as { roomId: string; userId: string };
-      const text = JSON.stringify({ type: 'typing', roomId, userId });
-      for (const c of this.byRoom.get(roomId) ?? []) if (c.userId !== userId) c.sendText(text);
-      return;
-    }
-    if (e.type === 'notification.created') {
-      const { userId, notification } = e.payload as { userId: string; notification: object };
-      const text = JSON.stringify({ type: 'notification', notification });
-      for (const c of this.byUser.get(userId) ?? []) c.sendText(text);
-      return;
-    }
-    if (e.type === 'presence.changed') {
-      const { userId, status } = e.payload as { userId: string; status: string };
-      // The sockets subscribed to the user's rooms, each once: O(their members), not a scan of every socket.
-      const text = JSON.stringify({ type: 'presence', userId, status });
-      const told = new Set<WsConnection>();
-      for (const roomId of await this.d.queries.roomIdsOf(userId)) {
-        for (const c of this.byRoom.get(roomId) ?? []) {
-          if (c.userId === userId || told.has(c)) continue;
-          told.add(c);
-          c.sendText(text);
-        }
-      }
-    }
+    return new ReplayScheduler(c, this.budgets.of(c.userId!), this.d.config.replay, this.readAfter, (e) => this.frames.bytes(e), (err) => this.background.report('replay', err));
   }
 
   /** Graceful shutdown: stop consuming, tell clients to come back, close sockets. */
   async stop(): Promise<void> {
-    clearInterval(this.pingTimer);
-    clearInterval(this.expiryTimer);
-    await Promise.all(this.subs.map((s) => s.close()));
-    for (const c of this.connections) c.socket.close(1001, 'server shutting down; reconnect with sinceSeq');
+    for (const stop of this.stopSweeps) stop();
+    await this.consumer.stop();
+    for (const c of this.users) this.background.run('socket close', () => c.socket.close(1001, 'server shutting down; reconnect with sinceSeq'));
   }
 }

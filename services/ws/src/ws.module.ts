@@ -15,6 +15,10 @@ import { registerWebSocket } from './ws.plugin';
 
 /** Most events in one replay page, however small (the store reads one more to know whether more exist). */
 const MAX_PAGE_EVENTS = 200;
+/** A store read, presence call, rate-limiter take or signal publish not answered by then is UNAVAILABLE. */
+const DEPENDENCY_TIMEOUT_MS = 5000;
+/** First pause before a presence lease that failed is tried again. */
+const PRESENCE_RETRY_MS = 1000;
 
 export interface WsGatewayDeps {
   config: Config;
@@ -38,6 +42,8 @@ export async function registerWsGateway(app: FastifyInstance, d: WsGatewayDeps):
       // A limit like the rate limits: switched off with them (load tests open hundreds of sockets per user).
       maxSocketsPerUser: d.config.rateLimit.enabled ? d.config.ws.maxSocketsPerUser : Number.POSITIVE_INFINITY,
       replay: { ...d.config.ws.replay, maxPageEvents: MAX_PAGE_EVENTS },
+      dependencyTimeoutMs: DEPENDENCY_TIMEOUT_MS,
+      presenceRetryMs: PRESENCE_RETRY_MS,
     },
     instanceId: newId(),
     metrics: { framesIn: d.metrics.wsFramesIn, framesOut: d.metrics.wsFramesOut, delivered: d.metrics.wsDelivered, sendAck: d.metrics.sendAck, sendDeliver: d.metrics.sendDeliver },

@@ -101,6 +101,6 @@ export async function registerWebSocket(app: FastifyInstance, hub: WsHub, allowe
   }, (socket, request) => {
     const claims = request.wsClaims;
     releaseUpgradeRequest(socket, request);
-    new WsConnection(socket, hub).start(claims);
+    hub.background.run('socket start', () => new WsConnection(socket, hub).start(claims));
   });
 }

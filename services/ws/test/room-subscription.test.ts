@@ -25,8 +25,9 @@ function store(last: number, opts: { failFirst?: number; size?: number } = {}) {
 /** A socket: records what it is sent; `drained` answers per `isDrained`. */
 function socket(isDrained: () => boolean | Promise<boolean> = () => true) {
   const sent: number[] = [];
-  const sink: SubscriptionSink = { sendEvent: (e) => (sent.push(e.seq), true), drained: async () => isDrained() };
-  return { sent, sink };
+  const ended: string[] = [];
+  const sink: SubscriptionSink = { sendEvent: (e) => (sent.push(e.seq), true), drained: async () => isDrained(), ended: (_sub, reason) => void ended.push(reason) };
+  return { sent, sink, ended };
 }
 
 function scheduler(sink: SubscriptionSink, read: ReturnType<typeof store>['read'], limits = roomy, user = new UserReplayBudget(limits)) {
@@ -43,7 +44,7 @@ t.test('replays from the store, then takes live events in order, each seq once',
   const { sent, sink } = socket();
   const st = store(450);
   const replays = scheduler(sink, st.read);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.start(0, 450);
   await settled(replays);
   sub.onLive(ev(450));
@@ -56,7 +57,7 @@ t.test('live events during a replay are read from the store after it: in order, 
   const { sent, sink } = socket();
   const st = store(300);
   const replays = scheduler(sink, st.read);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.start(0, 300);
   for (let s = 301; s <= 320; s++) {
     st.grow(s);
@@ -71,7 +72,7 @@ t.test('live events while pending are noted and filled in from the store', async
   const { sent, sink } = socket();
   const st = store(7);
   const replays = scheduler(sink, st.read);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.onLive(ev(6));
   sub.onLive(ev(7));
   sub.start(5, 5); // lastSeq was read as 5, and no sinceSeq: from 6 on
@@ -82,7 +83,7 @@ t.test('live events while pending are noted and filled in from the store', async
 t.test('a live event past a gap fetches the gap from the store', async (t) => {
   const { sent, sink } = socket();
   const replays = scheduler(sink, store(6).read);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.start(3, 3);
   sub.onLive(ev(6));
   await settled(replays);
@@ -92,7 +93,7 @@ t.test('a live event past a gap fetches the gap from the store', async (t) => {
 t.test('a store outage is retried; nothing is lost', async (t) => {
   const { sent, sink } = socket();
   const replays = scheduler(sink, store(3, { failFirst: 2 }).read);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.start(0, 3);
   await new Promise((r) => setTimeout(r, 500));
   await settled(replays);
@@ -109,7 +110,7 @@ t.test('nothing is sent once closed, even from a replay page in flight', async (
     return true;
   });
   const replays = scheduler(sink, store(5).read);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.start(0, 5);
   await new Promise((r) => setTimeout(r, 10));
   sub.close();
@@ -124,7 +125,7 @@ t.test('no store read while the socket is not draining; reading resumes when it 
   const { sent, sink } = socket(() => draining || new Promise<boolean>((r) => (drain = () => r((draining = true)))));
   const st = store(100);
   const replays = scheduler(sink, st.read);
-  const subs = ['a', 'b', 'c'].map((room) => RoomSubscription.pending(room, sink, replays));
+  const subs = ['a', 'b', 'c'].map((room) => RoomSubscription.pending(room, 'u', sink, replays));
   for (const sub of subs) sub.start(0, 100);
   await new Promise((r) => setTimeout(r, 50));
   t.equal(st.reads.length, 0, 'three subscriptions wanting pages, no read');
@@ -137,7 +138,7 @@ t.test('subscribing again at or behind the position reads nothing and sends noth
   const { sent, sink } = socket();
   const st = store(40);
   const replays = scheduler(sink, st.read);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.start(0, 40);
   await settled(replays);
   const reads = st.reads.length;
@@ -155,7 +156,7 @@ t.test('subscribing again ahead of the position skips forward within the replay 
   const st = store(100);
   const limits = { ...roomy, maxPageEvents: 10 };
   const replays = scheduler(sink, st.read, limits);
-  const sub = RoomSubscription.pending('r', sink, replays);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
   sub.start(0, 100);
   sub.moveTo(50);
   await settled(replays);
@@ -168,13 +169,13 @@ t.test('pages are smaller when events are large', async (t) => {
   const st = store(400, { size: 16_000 });
   const limits = { ...roomy, pageBytes: 64 * 1024 };
   const replays = scheduler(sink, st.read, limits);
-  RoomSubscription.pending('r', sink, replays).start(0, 400);
+  RoomSubscription.pending('r', 'u', sink, replays).start(0, 400);
   await settled(replays);
   const limitsAfterFirst = st.reads.slice(1).map((r) => r.limit);
   t.ok(limitsAfterFirst.every((l) => l <= 4), `about 64 KiB a page: ${limitsAfterFirst.slice(0, 5).join(',')}`);
   const small = store(400);
   const replays2 = scheduler(sink, small.read, limits);
-  RoomSubscription.pending('r', sink, replays2).start(0, 400);
+  RoomSubscription.pending('r', 'u', sink, replays2).start(0, 400);
   await settled(replays2);
   t.equal(small.reads.at(-1)!.limit, 200, 'small events: the most a page holds');
 });
@@ -185,7 +186,7 @@ t.test('the socket byte budget paces a replay: delayed, never refused', async (t
   const limits = { ...roomy, pageBytes: 8 * 1024, socketBytesPerSecond: 32 * 1024 };
   const replays = scheduler(sink, st.read, limits);
   const started = Date.now();
-  RoomSubscription.pending('r', sink, replays).start(0, 60);
+  RoomSubscription.pending('r', 'u', sink, replays).start(0, 60);
   await new Promise((r) => setTimeout(r, 100));
   t.ok(sent.length < 60, `not all at once (${sent.length} after 100 ms)`);
   t.ok(sent.length > 0, 'the first pages at once');
@@ -202,11 +203,66 @@ t.test('one user\'s budget is shared by the user\'s sockets', async (t) => {
   const st = store(30, { size: 1000 }); // ~33 KB per socket
   const ra = scheduler(a.sink, st.read, limits, user);
   const rb = scheduler(b.sink, st.read, limits, user);
-  RoomSubscription.pending('r', a.sink, ra).start(0, 30);
-  RoomSubscription.pending('r', b.sink, rb).start(0, 30);
+  RoomSubscription.pending('r', 'u', a.sink, ra).start(0, 30);
+  RoomSubscription.pending('r', 'u', b.sink, rb).start(0, 30);
   await new Promise((r) => setTimeout(r, 300));
   t.ok(a.sent.length + b.sent.length < 60, `two sockets together are held to the user's rate (${a.sent.length}+${b.sent.length} after 300 ms)`);
   await settled(ra);
   await settled(rb);
   t.equal(a.sent.length + b.sent.length, 60, 'both complete');
+});
+
+/** A store whose event `at` is the subscriber's member.left (or room.deleted). */
+function storeEndingAt(last: number, at: number, type: 'member.left' | 'room.deleted') {
+  const st = store(last);
+  const read = async (roomId: string, after: number, limit: number) => {
+    const page = await st.read(roomId, after, limit);
+    return { ...page, items: page.items.map((e) => (e.seq === at ? ({ ...e, type, userId: 'u' } as TimelineEvent) : e)) };
+  };
+  return { ...st, read };
+}
+
+t.test('a replay stops at the subscriber\'s member.left: delivered, then ended once, nothing after', async (t) => {
+  const { sent, sink, ended } = socket();
+  const replays = scheduler(sink, storeEndingAt(40, 25, 'member.left').read);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
+  sub.start(0, 40);
+  await settled(replays);
+  sub.onLive(ev(41));
+  t.same(sent, Array.from({ length: 25 }, (_, i) => i + 1));
+  t.same(ended, ['removed']);
+  t.ok(sub.closed);
+});
+
+t.test('a replay stops before room.deleted, which is not delivered', async (t) => {
+  const { sent, sink, ended } = socket();
+  const replays = scheduler(sink, storeEndingAt(12, 10, 'room.deleted').read);
+  RoomSubscription.pending('r', 'u', sink, replays).start(0, 12);
+  await settled(replays);
+  t.same(sent, Array.from({ length: 9 }, (_, i) => i + 1));
+  t.same(ended, ['room.deleted']);
+});
+
+t.test('another member\'s member.left is an ordinary event', async (t) => {
+  const { sent, sink, ended } = socket();
+  const replays = scheduler(sink, store(5).read);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
+  sub.start(5, 5);
+  sub.onLive({ ...ev(6), userId: 'someone else' } as TimelineEvent);
+  sub.onLive(ev(7));
+  t.same(sent, [6, 7]);
+  t.same(ended, []);
+});
+
+t.test('a pending subscription notes a removal but ends only once started past it', async (t) => {
+  const { sent, sink, ended } = socket();
+  const replays = scheduler(sink, storeEndingAt(8, 6, 'member.left').read);
+  const sub = RoomSubscription.pending('r', 'u', sink, replays);
+  sub.onLive({ ...ev(6), userId: 'u' } as TimelineEvent);
+  t.same(ended, [], 'pending: nothing said yet');
+  t.ok(sub.endsBy(6) && !sub.endsBy(5), 'it knows where the view ends');
+  sub.start(3, 8);
+  await settled(replays);
+  t.same(sent, [4, 5, 6]);
+  t.same(ended, ['removed']);
 });

@@ -1,0 +1,67 @@
+import { NotFoundError } from '@chat/shared/kernel/errors';
+import type { RoomQueries } from '@chat/shared/ports/room-queries';
+import type { EndReason, RecentDepartures } from './membership';
+import type { RoomIndex } from './room-index';
+import { RoomSubscription, type ReplayQueue, type SubscriptionSink } from './room-subscription';
+
+/** What subscribing needs of a socket. */
+export interface Subscriber extends SubscriptionSink, ReplayQueue {
+  readonly userId: string | undefined;
+  send(frame: object): boolean;
+}
+
+/**
+ * Subscribe and unsubscribe, all or nothing: a subscribe either answers
+ * `subscribed` with its subscription installed and started, or throws (the
+ * socket gets an error frame for that room) with nothing of it left behind,
+ * so a retry starts from its own sinceSeq as if the first never happened.
+ */
+export class RoomSubscriptions<C extends Subscriber> {
+  constructor(
+    private readonly index: RoomIndex<C>,
+    private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq'>,
+    private readonly departures: RecentDepartures,
+  ) {}
+
+  async subscribe(c: C, roomId: string, sinceSeq: number | undefined): Promise<void> {
+    const userId = c.userId!;
+    const current = this.index.get(c, roomId);
+    if (current && !current.closed) {
+      // Subscribed already (and still a member: a removal ends the subscription). Reads nothing:
+      // a position at or behind what was sent costs nothing, one ahead only skips forward.
+      current.moveTo(sinceSeq ?? current.head);
+      if (current.closed) throw new NotFoundError('room'); // past the removal it knew of: it ended (unsubscribed sent)
+      c.send({ type: 'subscribed', roomId, lastSeq: current.head });
+      return;
+    }
+    // Installed before anything is read, pending: a removal published from now on is noted by it.
+    const sub = RoomSubscription.pending(roomId, userId, c, c);
+    this.index.add(c, sub);
+    try {
+      const lastSeq = await this.queries.lastSeq(roomId);
+      // Membership is read after lastSeq: a removal this answer misses has a seq past lastSeq, which the subscription will meet.
+      const role = await this.queries.roleOf(roomId, userId);
+      const known = this.departures.endFor(roomId, userId);
+      if (known) sub.learnEnd(known);
+      const from = Math.min(sinceSeq ?? lastSeq, lastSeq);
+      if (!role || sub.endsBy(from)) throw new NotFoundError('room');
+      if (this.index.get(c, roomId) !== sub) return; // the socket closed meanwhile: nobody to answer
+      c.send({ type: 'subscribed', roomId, lastSeq });
+      // The replay streams in the background, paced by the socket's scheduler: later frames are not held behind it.
+      sub.start(from, lastSeq);
+    } catch (err) {
+      this.index.remove(c, roomId, sub);
+      throw err;
+    }
+  }
+
+  unsubscribe(c: C, roomId: string): void {
+    this.index.remove(c, roomId);
+    c.send({ type: 'unsubscribed', roomId });
+  }
+
+  /** A subscription reached the end of the user's view of the room: it is dropped, and the socket told why. */
+  ended(c: C, sub: RoomSubscription, reason: EndReason): void {
+    if (this.index.remove(c, sub.roomId, sub)) c.send({ type: 'unsubscribed', roomId: sub.roomId, reason });
+  }
+}
