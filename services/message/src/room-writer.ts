@@ -86,7 +86,9 @@ export interface RoomStateCacheStats {
  * once (group commit: one fsync for many rooms), and for each lane locks the
  * room row, decides every command against the current state and stores the
  * numbered events with their projections and one outbox row. After the
- * commit it answers and publishes, lane by lane, in seq order. The unique
+ * commit it answers and hands the row to the outbox relay, which publishes
+ * rows in commit order. A batch the store refuses is split until only the
+ * refused command fails (commitLane). The unique
  * keys (room+seq, room+sender+clientMsgId) keep the timeline right even if
  * another writer overlaps.
  *
@@ -184,38 +186,54 @@ export class RoomWriter implements RoomCommands {
   /** One transaction for the group; if it fails, each lane alone, so one bad lane cannot fail the others. */
   private async commitGroup(group: { lane: string; batch: Pending[] }[]): Promise<void> {
     if (group.length > 1) {
+      let done: Stored | undefined;
       try {
-        const done = await this.o.db.kysely.transaction().execute(async (trx) => {
+        done = await this.o.db.kysely.transaction().execute(async (trx) => {
           const read = await this.readRooms(trx, group);
           const decided = [];
           for (const { lane, batch } of group) decided.push(await this.transact(trx, lane, batch, read));
           return this.store(trx, decided);
         });
-        await this.afterCommit(done);
-        return;
       } catch {
         for (const { lane } of group) this.forgetState(lane);
       }
+      // Outside the try: what committed is never committed again.
+      if (done) return this.afterCommit(done);
     }
     for (const { lane, batch } of group) await this.commitLane(lane, batch);
   }
 
+  /**
+   * One lane's batch in one transaction, tried again after a lost race (unique
+   * key, deadlock). If it still fails, the batch is split in halves committed
+   * one after the other (recursively), so only the command the store refuses
+   * fails and the others keep their order. An unreachable store fails the
+   * whole batch at once (splitting would only multiply the waits).
+   */
   private async commitLane(lane: string, batch: Pending[]): Promise<void> {
-    for (let attempt = 1; ; attempt++) {
+    let failure: unknown;
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      let done: Stored;
       try {
-        const done = await this.o.db.kysely.transaction().execute(async (trx) => {
+        done = await this.o.db.kysely.transaction().execute(async (trx) => {
           const read = await this.readRooms(trx, [{ lane, batch }]);
           return this.store(trx, [await this.transact(trx, lane, batch, read)]);
         });
-        await this.afterCommit(done);
-        return;
       } catch (err) {
         this.forgetState(lane);
-        if (attempt < 3 && (isUniqueViolation(err) || isDeadlock(err))) continue;
-        for (const p of batch) p.reject(err);
-        return;
+        failure = err;
+        if (isUniqueViolation(err) || isDeadlock(err)) continue;
+        break;
       }
+      return this.afterCommit(done);
     }
+    if (batch.length > 1 && !isDependencyUnavailable(failure)) {
+      const half = Math.ceil(batch.length / 2);
+      await this.commitLane(lane, batch.slice(0, half));
+      await this.commitLane(lane, batch.slice(half));
+      return;
+    }
+    for (const p of batch) p.reject(failure);
   }
 
   /** Keeps `state` as the most recently used room (trimStates drops the least recently used). */
@@ -256,8 +274,9 @@ export class RoomWriter implements RoomCommands {
   }
 
   /**
-   * After the commit: caches, the answers, then ONE publish for every lane of
-   * the group (one broker round trip; per-room order holds within it).
+   * After the commit: caches, the answers, then the outbox row goes to the
+   * relay, which publishes rows in commit order (per room: seq order) and
+   * retries a refused publish in place; the lane is free once this returns.
    */
   private async afterCommit({ lanes, outboxId, envelopes }: Stored): Promise<void> {
     for (const { events, roomId, state } of lanes) {
@@ -270,8 +289,7 @@ export class RoomWriter implements RoomCommands {
       }
     }
     this.trimStates();
-    // Committed is durable: answer now. The lanes stay in flight until the bus has the events,
-    // so a room's next batch is published after this one (the outbox covers a crash in between).
+    // Committed is durable: answer now, whatever the bus does. The handover never waits for the bus.
     for (const { settled } of lanes) for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
     if (outboxId !== undefined) await this.o.relay.publishCommitted(outboxId, envelopes);
   }

@@ -76,7 +76,7 @@ for (const engine of testDatabases()) {
       const owner = randomUUID();
       const made = await Promise.all([0, 1].map((i) => writer.execute({ type: 'createRoom', actorId: owner, roomType: 'group', name: `p${i}`, memberIds: [] })));
       const [a, b] = made.map((r) => (r.type === 'room' ? r.room.id : ''));
-      // Hold publishing: a lane stays in flight until the bus has its events.
+      // Hold the handover to the relay: a lane stays in flight until its row is handed over.
       let open!: () => void;
       const gate = new Promise<void>((r) => (open = r));
       const publish = relay.publishCommitted.bind(relay);

@@ -7,6 +7,7 @@ import { createPool as createPromisePool } from 'mysql2/promise';
 import * as initial from './migrations/2026-11-25-001-initial';
 import * as notifications from './migrations/2026-11-25-002-notifications';
 import * as partitionTimeline from './migrations/2026-11-25-003-partition-timeline';
+import * as nopadCollation from './migrations/2026-11-27-001-nopad-collation';
 import type { Database } from './schema';
 
 export type Dialect = 'mysql' | 'sqlite';
@@ -23,6 +24,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<any>, dialect: Dialect) => Pr
   '2026-11-25-001-initial': initial,
   '2026-11-25-002-notifications': notifications,
   '2026-11-25-003-partition-timeline': partitionTimeline,
+  '2026-11-27-001-nopad-collation': nopadCollation,
 };
 
 async function ensureMysqlDatabase(url: URL): Promise<void> {
