@@ -25,7 +25,8 @@ await runService(async (config) => {
   const commands = rpcClient<RoomCommands>(messageUrl, 'room-commands', token);
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', token);
   await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands, queries, presence: infra.presence, limiter: infra.limiter, ...rateRules(config), newId, clock: systemClock });
-  await relay.recover();
+  // The relay publishes the outbox oldest first, rows an earlier process left included, and retries
+  // while the broker is away: a service starts (and answers, 503 where it must) with Kafka down.
   relay.start();
   return {
     app,

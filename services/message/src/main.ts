@@ -23,7 +23,8 @@ await runService(async (config) => {
   const token = internalToken(config.jwt.secret);
   exposeRpc(app, 'room-commands', message.writer, token);
   exposeRpc(app, 'room-queries', message.queries, token);
-  await relay.recover();
+  // The relay publishes the outbox oldest first, rows an earlier process left included, and retries
+  // while the broker is away: a service starts (and answers, 503 where it must) with Kafka down.
   relay.start();
   return {
     app,
