@@ -16,6 +16,7 @@ import { eventBusContract } from '../src/testing/event-bus.contract';
 import { PoisonEventError } from '../src/kernel/errors';
 import { InstrumentedEventBus } from '../src/events/instrumented-event-bus';
 import { createMetrics } from '../src/metrics/metrics';
+import { within } from './kafka-test-support';
 
 const brokersEnv = process.env.KAFKA_BROKERS;
 const skip = brokersEnv ? false : 'KAFKA_BROKERS not set (eval "$(bash scripts/services.sh up kafka)" to run against a broker)';
@@ -73,18 +74,6 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, tim
   }
 }
 
-/** Resolves with p, or rejects after ms (so a teardown can never hang the file). */
-async function within<T>(ms: number, what: string, p: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([
-      p,
-      new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: over ${ms}ms`)), ms))),
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 function plainKafka(): Kafka {
   return new Kafka({ clientId: `kafka-event-bus-test-plain-${runId}`, brokers, logLevel: logLevel.NOTHING });

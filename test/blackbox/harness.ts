@@ -64,3 +64,20 @@ export function describeSeqs(seqs: number[]): string {
 export const isoUtc = (s: unknown): boolean => typeof s === 'string' && !Number.isNaN(Date.parse(s)) && /Z$|[+-]00:?00$/.test(s);
 
 export const codePoints = (s: string): number => [...s].length;
+
+/**
+ * Answers to calls made one after another against a token bucket of `burst`:
+ * the burst is served (`served`), then a 429 RATE_LIMITED with Retry-After.
+ * Returns the index of the first refusal, or -1.
+ */
+export function isBurstThenLimited(t: Test, results: Res[], burst: number, served: number): number {
+  const statuses = results.map((r) => r.status);
+  t.same(statuses.slice(0, burst), Array(burst).fill(served), `the burst is served: ${statuses.join(',')}`);
+  const i = statuses.indexOf(429);
+  t.ok(i >= burst, 'then refused');
+  if (i < 0) return i;
+  isError(t, results[i]!, 429, 'RATE_LIMITED');
+  t.ok(Number(results[i]!.headers.get('retry-after')) >= 1, `Retry-After (${results[i]!.headers.get('retry-after')})`);
+  return i;
+}
+

@@ -8,6 +8,7 @@ import { applyConnectionLimits } from './connection-limits';
 import { frameworkErrorHandler, registerErrorHandling } from './error-handler';
 import { registerOperations } from './operations';
 import { refuseIllFormedText } from './well-formed-input';
+import { registerRequestDeadline } from './request-deadline';
 import { recordRouteTable } from './route-table';
 
 const BODY_LIMIT = 1024 * 1024;
@@ -44,6 +45,7 @@ export function createServiceApp(config: Config, service: string, checks: () => 
   const tokens = new AccessTokens(config.jwt);
   registerErrorHandling(app);
   refuseIllFormedText(app);
+  registerRequestDeadline(app, config.http.handlerTimeoutMs);
   registerAuthentication(app, tokens);
   registerHttpMetrics(app, metrics, new AddressList(config.http.metricsAllowedAddresses));
   registerOperations(app, checks);

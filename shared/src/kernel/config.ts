@@ -59,6 +59,8 @@ export interface HttpLimits {
   readonly trustProxy: string[];
   /** Time to receive a whole request, headers and body. */
   readonly requestTimeoutMs: number;
+  /** Longest a request may wait for its answer (a dependency slow or frozen); then 503 with Retry-After. */
+  readonly handlerTimeoutMs: number;
   /** Open TCP connections per client address (0: no cap); trusted proxies are not capped. */
   readonly maxConnectionsPerAddress: number;
   /** Addresses (or CIDRs) allowed to read /metrics. */
@@ -159,6 +161,7 @@ export function loadHttpLimits(env: Env = process.env): HttpLimits {
   return {
     trustProxy: addresses(env, 'TRUST_PROXY', []),
     requestTimeoutMs: int(env, 'HTTP_REQUEST_TIMEOUT_MS', 30_000, 1000, 3_600_000),
+    handlerTimeoutMs: int(env, 'HTTP_HANDLER_TIMEOUT_MS', 8000, 100, 3_600_000),
     maxConnectionsPerAddress: int(env, 'HTTP_MAX_CONNECTIONS_PER_ADDRESS', 256, 0, 1_000_000),
     metricsAllowedAddresses: addresses(env, 'METRICS_ALLOWED_ADDRESSES', PRIVATE_NETWORKS),
   };
