@@ -62,7 +62,9 @@ export async function runFaultScenario(t: Test, target: FaultTarget, scenario: s
   ]);
   await faulting;
   const recoveredAt = Date.now();
+  t.comment(`${scenario}: the fault is over; ${traffic.acked.size} acked so far`);
   await during;
+  t.comment(`${scenario}: the edit, the delete and the removal are done`);
   const searchConverged = until(async () => {
     const edited = await a.search(owner!, { q: newWord, roomId: room.id });
     const old = await a.search(owner!, { q: oldWord, roomId: room.id });
@@ -71,6 +73,7 @@ export async function runFaultScenario(t: Test, target: FaultTarget, scenario: s
   }, 90_000).then((ok) => (ok ? Date.now() - recoveredAt : undefined));
   await sleep(3000);
   await traffic.stop();
+  t.comment(`${scenario}: traffic stopped`);
 
   const timeline = await a.timeline(owner!, room.id);
   const lastSeq = timeline.at(-1)?.seq ?? 0;

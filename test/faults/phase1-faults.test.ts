@@ -18,8 +18,13 @@ if (!hasRealServices() || !canFault(['mysql', 'redis'])) {
     ['mariadb frozen 10 s', () => freeze('mysql', 10_000)],
     ['mariadb killed, back after 5 s', () => killAndRestart('mysql', 5000)],
   ];
+  const only = process.env.FAULT_SCENARIOS;
   for (const [name, fault] of scenarios) {
+    if (only && !only.split(',').some((w) => name.includes(w.trim()))) continue;
     t.test(`phase 1: ${name}`, { timeout: 300_000 }, async (t) => {
+      t.teardown(() => {
+        if (!t.passing()) t.comment(`server output (tail):\n${server.logs().slice(-4000)}`);
+      });
       await runFaultScenario(t, await target(), name, fault);
     });
   }

@@ -18,12 +18,18 @@ if (!phase3Available() || !canFault(deps)) {
     unexpectedExits: () => PHASE3_SERVICES.reduce((n, s) => n + cluster.service(s).unexpectedExits, 0),
   });
   const figures: FaultFigures[] = [];
+  /** FAULT_SCENARIOS=kafka,mysql frozen runs the scenarios whose names contain one of these. */
+  const only = process.env.FAULT_SCENARIOS;
   for (const dep of deps) {
     for (const [kind, fault] of [
       ['frozen 10 s', () => freeze(dep, 10_000)],
       ['killed, back after 10 s', () => killAndRestart(dep, 10_000)],
     ] as const) {
+      if (only && !only.split(',').some((w) => `${dep} ${kind}`.includes(w.trim()))) continue;
       t.test(`phase 3: ${dep} ${kind}`, { timeout: 420_000 }, async (t) => {
+        t.teardown(() => {
+          if (!t.passing()) t.comment(`cluster output (tail):\n${cluster.logs().slice(-6000)}`);
+        });
         figures.push(await runFaultScenario(t, await target(), `${dep} ${kind}`, fault));
       });
     }
