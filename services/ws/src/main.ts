@@ -1,4 +1,6 @@
+import { hasShardedPubSub, RedisRoomChannels, RedisRoomPublisher, RoomChannelNames } from '@chat/shared/fanout/redis-room-fanout';
 import { createServiceApp } from '@chat/shared/http/service-app';
+import { newId } from '@chat/shared/kernel/ids';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
@@ -7,10 +9,11 @@ import { requireVariable, runService } from '@chat/shared/runtime/run-service';
 import { registerWsGateway } from './ws.module';
 
 /**
- * Phase 3 WebSocket gateway, one of several instances. Each instance consumes
- * the stored timeline with a group of its own (from the newest event: replays
- * come from the message service's store), keeps only its own sockets, and
- * sends commands to the room writer. Presence and rate limits live in Redis.
+ * Phase 3 WebSocket gateway, one of several instances. The instances share
+ * one consumer group (ws-fanout) that relays the stored timeline to Redis,
+ * one channel per room; each instance listens only to its sockets' rooms
+ * (ADR 0011), and reads signals with a group of its own. Replays come from
+ * the message service's store. Presence and rate limits live in Redis.
  */
 await runService(async (config) => {
   const messageUrl = requireVariable('MESSAGE_URL', 'ws');
@@ -19,6 +22,25 @@ await runService(async (config) => {
   const infra = await openInfrastructure(config, metrics, 'ws', { database: false });
   checks = infra.checks;
   const token = internalToken(config.jwt.secret);
+  let fanout: { channels: RedisRoomChannels; publisher: RedisRoomPublisher } | undefined;
+  if (infra.redis && config.redisUrl) {
+    const sharded = await hasShardedPubSub(infra.redis);
+    const names = new RoomChannelNames(config.kafkaTopicPrefix);
+    const reconnectDelayMs = Number(process.env.WS_FANOUT_RECONNECT_DELAY_MS ?? 0);
+    fanout = {
+      publisher: new RedisRoomPublisher(infra.redis, names, sharded),
+      channels: new RedisRoomChannels({
+        redisUrl: config.redisUrl,
+        names,
+        sharded,
+        connectionName: `${config.kafkaTopicPrefix}ws-rooms-${newId()}`.replace(/[^A-Za-z0-9._-]/g, '_'),
+        reconnectDelayMs: Number.isFinite(reconnectDelayMs) && reconnectDelayMs > 0 ? reconnectDelayMs : 0,
+        lateMs: 5000,
+        onError: (what, err) => app.log.warn({ err }, `ws: ${what} failed`),
+      }),
+    };
+    app.log.info({ sharded }, 'ws: room events over Redis pub/sub');
+  }
   const hub = await registerWsGateway(app, {
     config,
     bus: infra.bus,
@@ -28,6 +50,7 @@ await runService(async (config) => {
     presence: infra.presence,
     limiter: infra.limiter,
     metrics,
+    fanout,
   });
   const gauge = setInterval(() => metrics.wsConnections.set(hub.size), 1000);
   gauge.unref();

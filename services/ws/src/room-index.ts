@@ -9,6 +9,9 @@ export class RoomIndex<C> {
   private readonly byRoom = new Map<string, Map<C, RoomSubscription>>();
   private readonly byConnection = new Map<C, Map<string, RoomSubscription>>();
 
+  /** `watched(roomId)` when a room gets its first watcher here, `unwatched(roomId)` when its last one leaves (room channels). */
+  constructor(private readonly listener?: { watched(roomId: string): void; unwatched(roomId: string): void }) {}
+
   get(c: C, roomId: string): RoomSubscription | undefined {
     return this.byConnection.get(c)?.get(roomId);
   }
@@ -20,7 +23,10 @@ export class RoomIndex<C> {
     mine.get(sub.roomId)?.close();
     mine.set(sub.roomId, sub);
     let watchers = this.byRoom.get(sub.roomId);
-    if (!watchers) this.byRoom.set(sub.roomId, (watchers = new Map()));
+    if (!watchers) {
+      this.byRoom.set(sub.roomId, (watchers = new Map()));
+      this.listener?.watched(sub.roomId);
+    }
     watchers.set(c, sub);
   }
 
@@ -34,7 +40,10 @@ export class RoomIndex<C> {
     if (mine!.size === 0) this.byConnection.delete(c);
     const watchers = this.byRoom.get(roomId);
     watchers?.delete(c);
-    if (watchers?.size === 0) this.byRoom.delete(roomId);
+    if (watchers?.size === 0) {
+      this.byRoom.delete(roomId);
+      this.listener?.unwatched(roomId);
+    }
     return true;
   }
 
@@ -47,6 +56,11 @@ export class RoomIndex<C> {
   watchers(roomId: string): Array<[C, RoomSubscription]> {
     const watchers = this.byRoom.get(roomId);
     return watchers ? [...watchers] : [];
+  }
+
+  /** The rooms watched here. */
+  rooms(): string[] {
+    return [...this.byRoom.keys()];
   }
 
   count(roomId: string): number {

@@ -133,6 +133,26 @@ export class RoomSubscription {
     if (this.end && this.lastDelivered >= this.end.last) this.finish();
   }
 
+  /**
+   * The store holds events up to `lastSeq` (read after events may have been
+   * lost on the way here): a started subscription behind it catches up, a
+   * pending one starts knowing of them.
+   */
+  catchUpTo(lastSeq: number): void {
+    if (this.closed) return;
+    if (lastSeq > this.seen) this.seen = lastSeq;
+    if (this.lastDelivered === PENDING || this.lastDelivered >= lastSeq) return;
+    if (this.replaying) this.missedLive = true;
+    else this.catchUp();
+  }
+
+  /** Events may have been lost and the store's head is unknown: a started subscription reads the store after its position. */
+  resync(): void {
+    if (this.closed || this.lastDelivered === PENDING) return;
+    if (this.replaying) this.missedLive = true;
+    else this.catchUp();
+  }
+
   /** Asks for stored events after the current position; live events meanwhile only mark that more is to read. */
   catchUp(): void {
     if (this.replaying || this.closed) return;

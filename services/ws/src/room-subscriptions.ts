@@ -21,6 +21,8 @@ export class RoomSubscriptions<C extends Subscriber> {
     private readonly index: RoomIndex<C>,
     private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq'>,
     private readonly departures: RecentDepartures,
+    /** Resolves once live events of the room reach this instance (its room channel subscribed); never rejects. */
+    private readonly live: (roomId: string) => Promise<void> = async () => undefined,
   ) {}
 
   async subscribe(c: C, roomId: string, sinceSeq: number | undefined): Promise<void> {
@@ -38,6 +40,8 @@ export class RoomSubscriptions<C extends Subscriber> {
     const sub = RoomSubscription.pending(roomId, userId, c, c);
     this.index.add(c, sub);
     try {
+      // lastSeq is read once live events flow: whatever comes after it arrives live (or as a gap, repaired from the store).
+      await this.live(roomId);
       const lastSeq = await this.queries.lastSeq(roomId);
       // Membership is read after lastSeq: a removal this answer misses has a seq past lastSeq, which the subscription will meet.
       const role = await this.queries.roleOf(roomId, userId);

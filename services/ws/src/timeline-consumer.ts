@@ -14,7 +14,13 @@ export interface TimelineConsumerDeps<C extends SignalTarget> {
   departures: RecentDepartures;
   signals: SignalFanout<C>;
   background: Background;
-  metrics: { delivered: Counter; sendDeliver: Histogram };
+  metrics: { delivered: Counter; sendDeliver: Histogram; received?: Counter };
+  /**
+   * 'bus' (default): room events come from the bus in this instance's own group.
+   * 'external': they come from elsewhere (Redis room channels) through
+   * `onTimeline`; the bus only brings signals.
+   */
+  timeline?: 'bus' | 'external';
 }
 
 /**
@@ -33,13 +39,15 @@ export class TimelineConsumer<C extends SignalTarget> {
     // A new instance starts at the newest event; what a client missed comes from the store.
     this.sub = await this.d.bus.subscribe({
       group: this.d.group,
-      topics: ['room', 'signal'],
+      topics: this.d.timeline === 'external' ? ['signal'] : ['room', 'signal'],
       fromLatest: true,
       handler: async (e) => (topicOf(e.type) === 'room' ? this.onTimeline(e.payload as TimelineEvent) : this.d.signals.deliver(e)),
     });
   }
 
-  private onTimeline(event: TimelineEvent): void {
+  /** A stored timeline event of a room watched here (from the bus, or from a room channel). */
+  onTimeline(event: TimelineEvent): void {
+    this.d.metrics.received?.inc();
     if (event.type === 'message.posted') this.d.metrics.sendDeliver.observe(Math.max(0, Date.now() - Date.parse(event.message.createdAt)) / 1000);
     this.d.departures.note(event);
     for (const [, sub] of this.d.index.watchers(event.roomId)) {

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { AccessTokens } from '@chat/shared/auth/access-token';
 import { clientMsgId, messageBody } from '@chat/shared/domain/message-input';
 import type { EventBus } from '@chat/shared/events/event-bus';
+import type { RoomChannels, RoomEventPublisher } from '@chat/shared/fanout/room-fanout';
 import type { Config } from '@chat/shared/kernel/config';
 import { newId } from '@chat/shared/kernel/ids';
 import type { Metrics } from '@chat/shared/metrics/metrics';
@@ -29,6 +30,8 @@ export interface WsGatewayDeps {
   presence: Presence;
   limiter: RateLimiter;
   metrics: Metrics;
+  /** Room events over Redis pub/sub (Phase 3, ADR 0011); absent: straight from the bus. */
+  fanout?: { channels: RoomChannels; publisher: RoomEventPublisher };
 }
 
 /** The WebSocket gateway: sockets on /v1/ws, fed by stored timeline events from the bus. */
@@ -46,7 +49,17 @@ export async function registerWsGateway(app: FastifyInstance, d: WsGatewayDeps):
       presenceRetryMs: PRESENCE_RETRY_MS,
     },
     instanceId: newId(),
-    metrics: { framesIn: d.metrics.wsFramesIn, framesOut: d.metrics.wsFramesOut, delivered: d.metrics.wsDelivered, sendAck: d.metrics.sendAck, sendDeliver: d.metrics.sendDeliver },
+    metrics: {
+      framesIn: d.metrics.wsFramesIn,
+      framesOut: d.metrics.wsFramesOut,
+      delivered: d.metrics.wsDelivered,
+      sendAck: d.metrics.sendAck,
+      sendDeliver: d.metrics.sendDeliver,
+      received: d.metrics.wsRoomEventsReceived,
+      fanoutPublished: d.metrics.wsFanoutPublished,
+      fanoutResyncs: d.metrics.wsFanoutResyncs,
+    },
+    fanout: d.fanout,
     log: app.log,
   });
   await hub.start();

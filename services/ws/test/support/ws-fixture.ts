@@ -8,7 +8,7 @@ import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { UnlimitedRateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { WsClient } from '../../../../test/blackbox/ws-client';
 import { WsConnection } from '../../src/ws.connection';
-import { WsHub, type WsHubConfig } from '../../src/ws.hub';
+import { WsHub, type WsHubConfig, type WsHubDeps } from '../../src/ws.hub';
 import { FlakyBus, FlakyPresence } from './flaky-ports';
 import { MemoryRooms } from './memory-rooms';
 
@@ -23,7 +23,7 @@ export interface LogLine {
  * doubles that can fail: the rooms' store, presence, the bus's signals. A
  * client's Authorization header names its user (no token check here).
  */
-export async function wsFixture(t: Test, config: Partial<WsHubConfig> = {}) {
+export async function wsFixture(t: Test, config: Partial<WsHubConfig> = {}, options: { fanout?: WsHubDeps['fanout'] } = {}) {
   const bus = new FlakyBus();
   const rooms = new MemoryRooms(bus);
   const presence = new FlakyPresence();
@@ -61,7 +61,10 @@ export async function wsFixture(t: Test, config: Partial<WsHubConfig> = {}) {
       delivered: new Counter({ name: 'delivered', help: 'delivered', ...r }),
       sendAck: new Histogram({ name: 'ack', help: 'ack', labelNames: ['transport'], ...r }),
       sendDeliver: new Histogram({ name: 'deliver', help: 'deliver', ...r }),
+      received: new Counter({ name: 'received', help: 'received', ...r }),
+      fanoutResyncs: new Counter({ name: 'resyncs', help: 'resyncs', ...r }),
     },
+    fanout: options.fanout,
     log: {
       error: (obj: { err?: unknown }, msg: string) => logs.push({ level: 'error', msg, err: obj.err }),
       warn: (obj: { err?: unknown }, msg: string) => logs.push({ level: 'warn', msg, err: obj.err }),
@@ -88,7 +91,8 @@ export async function wsFixture(t: Test, config: Partial<WsHubConfig> = {}) {
     clients.push(c);
     return c;
   };
-  return { hub, bus, rooms, presence, logs, url, connect };
+  const metric = async (name: string) => (await registry.getSingleMetric(name)!.get()).values[0]?.value ?? 0;
+  return { hub, bus, rooms, presence, logs, url, connect, metric };
 }
 
 /** Collects the process's unhandled rejections while `t` runs (tap would only see them as a crash). */
