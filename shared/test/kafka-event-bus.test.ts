@@ -409,4 +409,62 @@ t.test('Kafka specifics', { skip, timeout: 150_000 }, async (t) => {
     await waitFor('lag 0 after dead-lettering', async () => (await bus.consumerLag(g)) === 0, 10_000);
     t.pass('the poison event was committed: the partition moved on');
   });
+
+  t.test('handleBatch: a batch is committed only once it resolved and its failures were dead-lettered', async (t) => {
+    const bus = await connectBus();
+    t.teardown(() => within(20_000, 'bus close', bus.close()));
+    const g = group('batch-alo');
+    const key = randomUUID();
+
+    // Member 1 is closed while its batch is in hand; the batch then fails: nothing of it is committed.
+    let entered = false;
+    let crash!: (err: Error) => void;
+    const blocked = new Promise<void>((_, reject) => (crash = reject));
+    const sub1 = await bus.subscribe({
+      group: g,
+      topics: ['room'],
+      handler: async () => {
+        throw new Error('the per-event fallback must not be used');
+      },
+      handleBatch: async (events) => {
+        if (!events.some((e) => e.key === key)) return;
+        entered = true;
+        await blocked;
+      },
+    });
+    const events = [1, 2, 3].map((n) => makeEvent(key, n));
+    await bus.publish(events);
+    await waitFor('member 1 holding the batch', () => entered);
+    const closing = sub1.close();
+    await sleep(100);
+    crash(new Error('process died mid-batch'));
+    await within(15_000, 'close of member 1', closing);
+    t.equal(bus.deadLetters().length, 0, 'a batch cut short by close() is not dead-lettered');
+
+    // Member 2 gets the whole batch again; event 2 is refused alone.
+    const seen: number[] = [];
+    await bus.subscribe({
+      group: g,
+      topics: ['room'],
+      handler: async () => {
+        throw new Error('the per-event fallback must not be used');
+      },
+      handleBatch: async (batch) => {
+        const failures = [];
+        for (const e of batch) {
+          if (e.key !== key) continue;
+          if (nOf(e) === 2) failures.push({ event: e, error: new PoisonEventError('refused 2') });
+          else seen.push(nOf(e));
+        }
+        return failures;
+      },
+    });
+    await waitFor('member 2 to get the batch again', () => seen.length >= 2);
+    t.same(seen, [1, 3], 'the uncommitted batch was delivered again, in order');
+    const dead = bus.deadLetters().filter((d) => d.group === g);
+    t.equal(dead.length, 1);
+    t.equal(dead[0]?.event.id, events[1]!.id, 'only the refused event was dead-lettered');
+    await waitFor('lag 0 once the batch is committed', async () => (await bus.consumerLag(g)) === 0, 10_000);
+    t.pass('the batch (dead letter included) was committed');
+  });
 });

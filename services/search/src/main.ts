@@ -1,10 +1,10 @@
 import { createServiceApp } from '@chat/shared/http/service-app';
-import type { TimelineEvent } from '@chat/shared/events/timeline-events';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
 import { runService } from '@chat/shared/runtime/run-service';
 import { EsMessageIndex } from './es-message-index';
+import { searchSubscription } from './search.consumer';
 import { searchRoutes } from './search.routes';
 
 /**
@@ -24,14 +24,7 @@ await runService(async (config) => {
   await index.ensureIndex();
   checks = { ...infra.checks, elasticsearch: () => index.ping() };
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', internalToken(config.jwt.secret));
-  const subscription = await infra.bus.subscribe({
-    group: 'search',
-    topics: ['room'],
-    handler: async (e) => {
-      await index.apply(e.payload as TimelineEvent);
-      metrics.busConsumed.inc({ group: 'search' });
-    },
-  });
+  const subscription = await infra.bus.subscribe(searchSubscription(index, (n) => metrics.busConsumed.inc({ group: 'search' }, n)));
   await searchRoutes(app, { queries, search: async (q) => index.search(q, q.roomId ? [q.roomId] : await queries.roomIdsOf(q.userId)) });
   return {
     app,

@@ -2,12 +2,37 @@ import type { EventEnvelope } from './event-envelope';
 
 export type EventHandler = (event: EventEnvelope) => Promise<void>;
 
+/** An event of a batch that failed deterministically (PoisonEventError, ValidationError): it alone is dead-lettered. */
+export interface BatchFailure {
+  readonly event: EventEnvelope;
+  readonly error: unknown;
+}
+
+/**
+ * Handles several events at once (e.g. one Elasticsearch `_bulk` request).
+ * The events are in delivery order and share the ordering scope of the adapter
+ * (Kafka: one partition; in-memory: one key). Resolving means every event is
+ * done except the returned failures, which must be deterministic: each goes to
+ * the dead-letter sink alone (a returned failure that is not deterministic
+ * makes the whole batch transient). Throwing a transient error retries the
+ * whole batch (so its effects must be idempotent); throwing a deterministic one
+ * makes the adapter hand that batch to `handler`, one event at a time.
+ */
+export type BatchHandler = (events: readonly EventEnvelope[]) => Promise<readonly BatchFailure[] | void>;
+
 export interface SubscribeOptions {
   /** Consumer group: each event of a topic reaches one consumer per group. */
   readonly group: string;
   /** Topics (see topicOf) this subscription reads. */
   readonly topics: readonly string[];
   readonly handler: EventHandler;
+  /**
+   * Optional: when set, both adapters deliver through it (a batch at a time)
+   * instead of `handler`, which stays the per-event fallback (see BatchHandler).
+   * The batch's effects are acknowledged (Kafka: offsets committed) only after
+   * it resolved and its failures were dead-lettered.
+   */
+  readonly handleBatch?: BatchHandler;
   /**
    * A new group starts at the newest event instead of the oldest (for
    * per-instance groups that catch up from the store, like the WS gateway).

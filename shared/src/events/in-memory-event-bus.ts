@@ -1,6 +1,10 @@
 import type { EventEnvelope } from './event-envelope';
 import { topicOf } from './event-envelope';
-import type { DeadLetter, EventBus, SubscribeOptions, Subscription } from './event-bus';
+import type { BatchHandler, DeadLetter, EventBus, SubscribeOptions, Subscription } from './event-bus';
+import { classifyFailure } from './consumer-retry-policy';
+
+/** At most this many queued events of a key go to one handleBatch call. */
+const MAX_BATCH = 500;
 
 export interface InMemoryEventBusOptions {
   /** First retry delay; doubles per attempt. */
@@ -37,7 +41,16 @@ class GroupConsumer {
   private async drain(key: string): Promise<void> {
     const queue = this.queues.get(key)!;
     try {
+      const handleBatch = this.options.handleBatch;
+      // Batch mode: let the publish() that started this worker queue the rest of its events first.
+      if (handleBatch) await Promise.resolve();
       while (queue.length > 0 && !this.closed) {
+        if (handleBatch) {
+          const n = Math.min(queue.length, MAX_BATCH);
+          await this.deliverBatch(queue.slice(0, n), handleBatch);
+          queue.splice(0, n);
+          continue;
+        }
         await this.deliver(queue[0]!);
         queue.shift();
       }
@@ -55,6 +68,29 @@ class GroupConsumer {
       } catch (err) {
         if (attempt >= maxAttempts || this.closed) {
           this.onDeadLetter({ group: this.options.group, event, error: String(err), attempts: attempt });
+          return;
+        }
+        await new Promise((r) => setTimeout(r, this.retryBaseMs * 2 ** (attempt - 1)));
+      }
+    }
+  }
+
+  /** Like deliver(), for a batch: returned failures are dead-lettered alone; a deterministic throw falls back to deliver(). */
+  private async deliverBatch(batch: EventEnvelope[], handleBatch: BatchHandler): Promise<void> {
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        const failures = (await handleBatch(batch)) ?? [];
+        if (failures.some((f) => classifyFailure(f.error).kind !== 'deterministic')) throw failures.find((f) => classifyFailure(f.error).kind !== 'deterministic')!.error;
+        for (const f of failures) this.onDeadLetter({ group: this.options.group, event: f.event, error: String(f.error), attempts: attempt });
+        return;
+      } catch (err) {
+        if (classifyFailure(err).kind === 'deterministic') {
+          for (const event of batch) await this.deliver(event);
+          return;
+        }
+        if (attempt >= maxAttempts || this.closed) {
+          for (const event of batch) this.onDeadLetter({ group: this.options.group, event, error: String(err), attempts: attempt });
           return;
         }
         await new Promise((r) => setTimeout(r, this.retryBaseMs * 2 ** (attempt - 1)));

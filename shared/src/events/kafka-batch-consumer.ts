@@ -1,5 +1,5 @@
 import type { EachBatchPayload, KafkaMessage } from 'kafkajs';
-import type { EventHandler } from './event-bus';
+import type { BatchHandler, EventHandler } from './event-bus';
 import type { EventEnvelope } from './event-envelope';
 import { classifyFailure, errorText } from './consumer-retry-policy';
 import type { Refused } from './dead-letter';
@@ -14,6 +14,8 @@ export interface BatchContext {
   /** The group without the bus's prefix. */
   readonly group: string;
   readonly handler: EventHandler;
+  /** Optional: the whole partition batch at once (SubscribeOptions.handleBatch); `handler` is the fallback. */
+  readonly handleBatch?: BatchHandler;
   readonly tracker: KafkaOffsetTracker;
   readonly retries: KafkaPartitionRetries;
   readonly heartbeatEveryMs: number;
@@ -41,27 +43,105 @@ export async function consumeBatch(ctx: BatchContext, payload: EachBatchPayload)
   const { topic, partition, messages } = payload.batch;
   const epoch = ctx.tracker.epoch;
   const commitOnce: CommitOnce = (offsets) => payload.commitOffsetsIfNecessary(offsets);
+  if (ctx.handleBatch && messages.length > 0) {
+    if (ctx.isClosing() || !payload.isRunning() || payload.isStale() || !ctx.tracker.owns(topic, partition, epoch)) return;
+    const handleBatch = ctx.handleBatch;
+    const outcome = await withHeartbeat(ctx, payload, () => handleWholeBatch(ctx, topic, partition, messages, handleBatch));
+    if (outcome.kind === 'abandoned' || ctx.isAbandoned()) return;
+    if (outcome.kind === 'retry') return retryLater(ctx, payload, topic, partition, messages[0]!.offset, outcome);
+    if (outcome.kind === 'handled') {
+      const last = messages[messages.length - 1]!.offset;
+      payload.resolveOffset(last);
+      ctx.tracker.handled(topic, partition, (BigInt(last) + 1n).toString(), epoch, commitOnce);
+      await heartbeat(ctx, payload);
+      return;
+    }
+    // 'per-event': the batch handler failed deterministically; isolate the culprit below, one event at a time.
+  }
   for (const message of messages) {
     if (ctx.isClosing() || !payload.isRunning() || payload.isStale() || !ctx.tracker.owns(topic, partition, epoch)) return;
     const outcome = await withHeartbeat(ctx, payload, () => handleMessage(ctx, topic, partition, message));
     if (outcome.kind === 'abandoned' || ctx.isAbandoned()) return;
-    if (outcome.kind === 'retry') {
-      const f = ctx.retries.failed(topic, partition, message.offset);
-      ctx.onRetry(topic, f.failures, f.failingForMs, outcome.error);
-      // Every failure is retried; the log says so at 1, 2, 4, 8, … failures and then every 20th.
-      if ((f.failures & (f.failures - 1)) === 0 || f.failures % 20 === 0) {
-        ctx.log.warn(
-          { group: ctx.group, topic, partition, offset: message.offset, id: outcome.id, failures: f.failures, failingForMs: f.failingForMs, retryInMs: f.delayMs, reason: outcome.reason, error: outcome.error },
-          'handler failed transiently; partition paused, retrying with backoff',
-        );
-      }
-      ctx.retries.paused(topic, partition, f.delayMs, payload.pause());
-      return;
-    }
+    if (outcome.kind === 'retry') return retryLater(ctx, payload, topic, partition, message.offset, outcome);
     payload.resolveOffset(message.offset);
     ctx.tracker.handled(topic, partition, (BigInt(message.offset) + 1n).toString(), epoch, commitOnce);
     await heartbeat(ctx, payload);
   }
+}
+
+/** A transient failure at `offset`: pause the partition; it is fetched again from there after the backoff. */
+function retryLater(ctx: BatchContext, payload: EachBatchPayload, topic: string, partition: number, offset: string, outcome: Extract<Outcome, { kind: 'retry' }>): void {
+  const f = ctx.retries.failed(topic, partition, offset);
+  ctx.onRetry(topic, f.failures, f.failingForMs, outcome.error);
+  // Every failure is retried; the log says so at 1, 2, 4, 8, … failures and then every 20th.
+  if ((f.failures & (f.failures - 1)) === 0 || f.failures % 20 === 0) {
+    ctx.log.warn(
+      { group: ctx.group, topic, partition, offset, id: outcome.id, failures: f.failures, failingForMs: f.failingForMs, retryInMs: f.delayMs, reason: outcome.reason, error: outcome.error },
+      'handler failed transiently; partition paused, retrying with backoff',
+    );
+  }
+  ctx.retries.paused(topic, partition, f.delayMs, payload.pause());
+}
+
+/**
+ * The batch handler over a partition's whole batch: undecodable messages and the
+ * failures it returns are dead-lettered alone, in offset order; then the batch is
+ * handled (its last offset committed). A transient failure (thrown, returned, or a
+ * dead-letter write) retries the whole batch; a deterministic throw falls back to
+ * the per-event handler.
+ */
+async function handleWholeBatch(
+  ctx: BatchContext,
+  topic: string,
+  partition: number,
+  messages: readonly KafkaMessage[],
+  handleBatch: BatchHandler,
+): Promise<Outcome | { readonly kind: 'per-event' }> {
+  const refused = new Map<KafkaMessage, { event: EventEnvelope; error: unknown }>();
+  const events: EventEnvelope[] = [];
+  const messageOf = new Map<EventEnvelope, KafkaMessage>();
+  for (const message of messages) {
+    // A replayed dead letter is for the group that refused it; the others handled the original.
+    const replayFor = headerString(message.headers?.[HEADER_REPLAY_GROUP]);
+    if (replayFor !== undefined && replayFor !== ctx.group) continue;
+    try {
+      const event = decodeEnvelope(message);
+      events.push(event);
+      messageOf.set(event, message);
+    } catch (err) {
+      refused.set(message, { event: placeholderEnvelope(topic, partition, message), error: err });
+    }
+  }
+  let failures: readonly { event: EventEnvelope; error: unknown }[] = [];
+  try {
+    if (events.length > 0) failures = (await handleBatch(events)) ?? [];
+  } catch (err) {
+    if (ctx.isClosing()) return { kind: 'abandoned' };
+    if (classifyFailure(err).kind === 'deterministic') return { kind: 'per-event' };
+    return { kind: 'retry', error: errorText(err), reason: classifyFailure(err).reason, id: events[0]?.id };
+  }
+  for (const f of failures) {
+    // By identity; by id if the handler returned a copy.
+    const same = messageOf.has(f.event) ? f.event : events.find((e) => e.id === f.event.id);
+    const message = same && messageOf.get(same);
+    const cls = classifyFailure(f.error);
+    if (!message || cls.kind !== 'deterministic') return { kind: 'retry', error: errorText(f.error), reason: cls.reason, id: f.event.id };
+    refused.set(message, { event: f.event, error: f.error });
+  }
+  // Stopping: do not dead-letter now; the group's next member handles the batch again (as handleMessage does).
+  if (refused.size > 0 && ctx.isClosing()) return { kind: 'abandoned' };
+  for (const message of messages) {
+    const r = refused.get(message);
+    if (!r) continue;
+    const error = errorText(r.error);
+    try {
+      await ctx.deadLetter({ topic, partition, message, event: r.event, error });
+    } catch (dlqError) {
+      return { kind: 'retry', error: `dead-letter write failed: ${errorText(dlqError)} (for ${error})`, reason: 'dead-letter-write', id: r.event.id };
+    }
+  }
+  ctx.retries.succeeded(topic, partition);
+  return { kind: 'handled' };
 }
 
 async function handleMessage(ctx: BatchContext, topic: string, partition: number, message: KafkaMessage): Promise<Outcome> {

@@ -54,6 +54,7 @@ export class KafkaSubscription {
     this.batch = {
       group: options.group,
       handler: options.handler,
+      handleBatch: options.handleBatch,
       tracker: this.tracker,
       retries: this.retries,
       heartbeatEveryMs: Math.max(100, Math.floor(d.tuning.heartbeatInterval / 2)),

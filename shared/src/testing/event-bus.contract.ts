@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Test } from 'tap';
-import type { EventBus } from '../events/event-bus';
+import type { BatchFailure, EventBus } from '../events/event-bus';
 import type { EventEnvelope } from '../events/event-envelope';
 import { PoisonEventError } from '../kernel/errors';
 
@@ -158,5 +158,123 @@ export function eventBusContract(t: Test, factory: EventBusFactory, timeoutMs = 
     await bus.publish([makeEvent(key, 2)]);
     await new Promise((r) => setTimeout(r, 300));
     t.same(seen, [1]);
+  });
+
+  t.test('handleBatch: every event arrives through it, in order per key, several at a time; handler is not called', async (t) => {
+    const bus = await factory();
+    t.teardown(() => bus.close());
+    const keys = [randomUUID(), randomUUID()];
+    const seen = new Map<string, number[]>(keys.map((k) => [k, []]));
+    let largest = 0;
+    let perEvent = 0;
+    await bus.subscribe({
+      group: `g-${randomUUID()}`,
+      topics: ['room'],
+      handler: async () => void perEvent++,
+      handleBatch: async (events) => {
+        const mine = events.filter((e) => seen.has(e.key));
+        largest = Math.max(largest, mine.length);
+        for (const e of mine) seen.get(e.key)!.push((e.payload as { n: number }).n);
+      },
+    });
+    const events = [];
+    for (let n = 1; n <= 20; n++) for (const key of keys) events.push(makeEvent(key, n));
+    await bus.publish(events);
+    await waitFor(() => [...seen.values()].every((s) => s.length >= 20), timeoutMs, 'all events');
+    for (const key of keys) t.same(seen.get(key), Array.from({ length: 20 }, (_, i) => i + 1), 'ordered per key');
+    t.equal(perEvent, 0, 'the per-event handler was not used');
+    t.ok(largest > 1, `a batch held several events (largest ${largest})`);
+  });
+
+  t.test('handleBatch: a returned failure dead-letters that event alone; the rest is done once', async (t) => {
+    const bus = await factory();
+    t.teardown(() => bus.close());
+    const key = randomUUID();
+    const group = `g-${randomUUID()}`;
+    const seen: number[] = [];
+    await bus.subscribe({
+      group,
+      topics: ['room'],
+      maxAttempts: 3,
+      handler: async () => {
+        throw new Error('the per-event fallback must not be used');
+      },
+      handleBatch: async (events) => {
+        const failures: BatchFailure[] = [];
+        for (const e of events) {
+          if (e.key !== key) continue;
+          const n = (e.payload as { n: number }).n;
+          if (n === 2) failures.push({ event: e, error: new PoisonEventError('poison 2') });
+          else seen.push(n);
+        }
+        return failures;
+      },
+    });
+    const events = [1, 2, 3].map((n) => makeEvent(key, n));
+    await bus.publish(events);
+    await waitFor(() => seen.length >= 2 && bus.deadLetters().some((d) => d.group === group), timeoutMs, 'batch and dead letter');
+    await new Promise((r) => setTimeout(r, 200));
+    t.same(seen, [1, 3]);
+    const dead = bus.deadLetters().filter((d) => d.group === group);
+    t.equal(dead.length, 1);
+    t.equal(dead[0]?.event.id, events[1]!.id);
+    t.match(dead[0]?.error, /poison 2/);
+  });
+
+  t.test('handleBatch: a transient throw retries the whole batch, order kept', async (t) => {
+    const bus = await factory();
+    t.teardown(() => bus.close());
+    const key = randomUUID();
+    const seen: number[] = [];
+    let failures = 0;
+    await bus.subscribe({
+      group: `g-${randomUUID()}`,
+      topics: ['room'],
+      maxAttempts: 5,
+      handler: async () => {
+        throw new Error('the per-event fallback must not be used');
+      },
+      handleBatch: async (events) => {
+        const mine = events.filter((e) => e.key === key).map((e) => (e.payload as { n: number }).n);
+        if (mine.includes(2) && failures < 2) {
+          failures++;
+          throw new Error('transient');
+        }
+        seen.push(...mine);
+      },
+    });
+    await bus.publish([1, 2, 3].map((n) => makeEvent(key, n)));
+    await waitFor(() => seen.length >= 3, timeoutMs, 'retried batch');
+    t.equal(failures, 2);
+    t.same(seen, [1, 2, 3]);
+  });
+
+  t.test('handleBatch: a deterministic throw falls back to handler, which isolates the poison event', async (t) => {
+    const bus = await factory();
+    t.teardown(() => bus.close());
+    const key = randomUUID();
+    const group = `g-${randomUUID()}`;
+    const seen: number[] = [];
+    await bus.subscribe({
+      group,
+      topics: ['room'],
+      maxAttempts: 2,
+      handler: async (e) => {
+        if (e.key !== key) return;
+        const n = (e.payload as { n: number }).n;
+        if (n === 2) throw new PoisonEventError('poison 2');
+        seen.push(n);
+      },
+      handleBatch: async (events) => {
+        if (events.some((e) => e.key === key)) throw new PoisonEventError('somewhere in this batch');
+      },
+    });
+    const events = [1, 2, 3].map((n) => makeEvent(key, n));
+    await bus.publish(events);
+    await waitFor(() => seen.length >= 2, timeoutMs, 'per-event fallback');
+    t.same(seen, [1, 3]);
+    const dead = bus.deadLetters().filter((d) => d.group === group);
+    t.equal(dead.length, 1);
+    t.equal(dead[0]?.event.id, events[1]!.id);
   });
 }
