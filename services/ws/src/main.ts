@@ -26,7 +26,6 @@ await runService(async (config) => {
   if (infra.redis && config.redisUrl) {
     const sharded = await hasShardedPubSub(infra.redis);
     const names = new RoomChannelNames(config.kafkaTopicPrefix);
-    const reconnectDelayMs = Number(process.env.WS_FANOUT_RECONNECT_DELAY_MS ?? 0);
     fanout = {
       publisher: new RedisRoomPublisher(infra.redis, names, sharded),
       channels: new RedisRoomChannels({
@@ -34,7 +33,7 @@ await runService(async (config) => {
         names,
         sharded,
         connectionName: `${config.kafkaTopicPrefix}ws-rooms-${newId()}`.replace(/[^A-Za-z0-9._-]/g, '_'),
-        reconnectDelayMs: Number.isFinite(reconnectDelayMs) && reconnectDelayMs > 0 ? reconnectDelayMs : 0,
+        reconnectDelayMs: config.ws.fanoutReconnectDelayMs,
         lateMs: 5000,
         onError: (what, err) => app.log.warn({ err }, `ws: ${what} failed`),
       }),

@@ -46,6 +46,8 @@ export interface Config {
     maxBufferedBytes: number;
     /** Authenticated sockets one user may hold on one instance (enforced while rate limits are on). */
     maxSocketsPerUser: number;
+    /** Phase 3 fan-out: how long the Redis room-channel subscriber waits before reconnecting (0: at once). For tests that must lose a message. */
+    fanoutReconnectDelayMs: number;
     /** What replays (subscribe with sinceSeq) may cost; they are paced, never refused. */
     replay: { pageBytes: number; socketBytesPerSecond: number; userBytesPerSecond: number; userMsPerSecond: number; userReadsInFlight: number };
   };
@@ -219,6 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
       authTimeoutMs: int(env, 'WS_AUTH_TIMEOUT_MS', 10_000, 100, 600_000),
       maxBufferedBytes: int(env, 'WS_MAX_BUFFERED_BYTES', 1024 * 1024, 1024, 1024 * 1024 * 1024),
       maxSocketsPerUser: int(env, 'WS_MAX_SOCKETS_PER_USER', 50, 1, 1_000_000),
+      fanoutReconnectDelayMs: int(env, 'WS_FANOUT_RECONNECT_DELAY_MS', 0, 0, 60_000),
       replay: {
         pageBytes: int(env, 'WS_REPLAY_PAGE_BYTES', 256 * 1024, 1024, 64 * 1024 * 1024),
         socketBytesPerSecond: int(env, 'WS_REPLAY_SOCKET_BYTES_PER_SECOND', 4 * 1024 * 1024, 1024, 1024 * 1024 * 1024),
