@@ -42,3 +42,9 @@ t.test('a bad value names its variable', async (t) => {
     t.match((caught as Error).message, name);
   }
 });
+
+t.test('the connection cap per address is on with the rate limits, off with them unless set', async (t) => {
+  t.equal(loadConfig({ DATA_DIR: dataDir }).http.maxConnectionsPerAddress, 256);
+  t.equal(loadConfig({ DATA_DIR: dataDir, RATE_LIMIT_ENABLED: 'false' }).http.maxConnectionsPerAddress, 0);
+  t.equal(loadConfig({ DATA_DIR: dataDir, RATE_LIMIT_ENABLED: 'false', HTTP_MAX_CONNECTIONS_PER_ADDRESS: '20' }).http.maxConnectionsPerAddress, 20);
+});
