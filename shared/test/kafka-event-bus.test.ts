@@ -112,6 +112,21 @@ t.test('EventBus contract on Kafka', { skip, timeout: 120_000 }, async (t) => {
 });
 
 t.test('Kafka specifics', { skip, timeout: 150_000 }, async (t) => {
+  t.test('one publish larger than the broker takes in one request (1 MiB) goes through, in order', async (t) => {
+    const prefix = freshPrefix();
+    const bus = await connectBus(prefix);
+    t.teardown(() => within(20_000, 'bus close', bus.close()));
+    const key = randomUUID();
+    const text = '서'.repeat(4000); // a 4,000-character message: 12 KB of UTF-8
+    const events = Array.from({ length: 200 }, (_, i) => ({ ...makeEvent(key, i + 1), payload: { n: i + 1, text } }));
+    await within(60_000, 'publish', bus.publish(events));
+    const seen: number[] = [];
+    const sub = await bus.subscribe({ group: group('big'), topics: ['room'], handler: async (e) => void seen.push(nOf(e)) });
+    t.teardown(() => within(20_000, 'sub close', sub.close()));
+    await waitFor('200 events', () => seen.length >= 200, 60_000);
+    t.same(seen, events.map((_, i) => i + 1), 'every event once, in order');
+  });
+
   t.test('topics are created with the declared partitions; events carry key and headers', async (t) => {
     const prefix = freshPrefix();
     const bus = await connectBus(prefix);

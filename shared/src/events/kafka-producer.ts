@@ -14,6 +14,45 @@ function brokeProducerState(err: unknown): boolean {
   return false;
 }
 
+/**
+ * Bytes of messages per produce request. A partition's messages go to the
+ * broker as one record batch, refused whole when over its `max.message.bytes`
+ * (1 MiB by default): the outbox relay publishes up to 1,000 events at once,
+ * and a refused batch would hold every later event behind it forever.
+ */
+const CHUNK_BYTES = 512 * 1024;
+/** Per-record overhead in a record batch (varints, timestamps, header keys), rounded up. */
+const RECORD_OVERHEAD = 64;
+
+function sizeOf(m: Message): number {
+  let n = RECORD_OVERHEAD + (m.key ? Buffer.byteLength(m.key as string | Buffer) : 0) + (m.value ? Buffer.byteLength(m.value as string | Buffer) : 0);
+  for (const [k, v] of Object.entries(m.headers ?? {})) n += k.length + (typeof v === 'string' || Buffer.isBuffer(v) ? Buffer.byteLength(v) : 0);
+  return n;
+}
+
+/** Splits a send into requests of at most CHUNK_BYTES (a lone larger message goes alone), keeping each topic's order. */
+export function chunksOf(byTopic: Map<string, Message[]>): Map<string, Message[]>[] {
+  const chunks: Map<string, Message[]>[] = [];
+  let current = new Map<string, Message[]>();
+  let bytes = 0;
+  for (const [topic, messages] of byTopic) {
+    for (const m of messages) {
+      const size = sizeOf(m);
+      if (bytes > 0 && bytes + size > CHUNK_BYTES) {
+        chunks.push(current);
+        current = new Map();
+        bytes = 0;
+      }
+      let list = current.get(topic);
+      if (!list) current.set(topic, (list = []));
+      list.push(m);
+      bytes += size;
+    }
+  }
+  if (bytes > 0) chunks.push(current);
+  return chunks;
+}
+
 export interface ProducerDeps {
   /** Connects the bus (admin, topics); rejects while the broker is unreachable. */
   readonly ready: () => Promise<void>;
@@ -56,7 +95,7 @@ export class KafkaEventProducer {
     return this.connected;
   }
 
-  /** Groups events by topic into one sendBatch; resolves once every event is acknowledged. */
+  /** Groups events by topic into sendBatch requests of at most CHUNK_BYTES, in order; resolves once every event is acknowledged. */
   publish(events: readonly EventEnvelope[]): Promise<void> {
     const byTopic = new Map<string, Message[]>();
     for (const event of events) {
@@ -74,7 +113,9 @@ export class KafkaEventProducer {
   }
 
   private async track(byTopic: Map<string, Message[]>): Promise<void> {
-    const send = this.sendBatch(byTopic);
+    const send = (async () => {
+      for (const chunk of chunksOf(byTopic)) await this.sendBatch(chunk);
+    })();
     this.pending.add(send);
     try {
       await send;
