@@ -1,3 +1,5 @@
+import { roomCommandsClient } from '@chat/shared/rpc/room-commands-client';
+import { outboxLeaseFor } from '@chat/shared/events/outbox-lease';
 import { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import { createServiceApp } from '@chat/shared/http/service-app';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
@@ -20,9 +22,10 @@ await runService(async (config) => {
   const { app, metrics, tokens } = createServiceApp(config, 'api', () => checks);
   const infra = await openInfrastructure(config, metrics, 'api');
   checks = { ...infra.checks, message: async () => void (await fetch(`${messageUrl}/healthz`, { signal: AbortSignal.timeout(1500) }).then((r) => { if (!r.ok) throw new Error(); })) };
-  const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log);
+  // Several instances share the outbox table: one relay publishes at a time (ADR 0014).
+  const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log, { lease: outboxLeaseFor(config.databaseUrl, app.log) });
   const token = internalToken(config.jwt.secret);
-  const commands = rpcClient<RoomCommands>(messageUrl, 'room-commands', token);
+  const commands = roomCommandsClient(messageUrl, token);
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', token);
   await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands, queries, presence: infra.presence, limiter: infra.limiter, ...rateRules(config), newId, clock: systemClock });
   // The relay publishes the outbox oldest first, rows an earlier process left included, and retries

@@ -1,3 +1,4 @@
+import { outboxLeaseFor } from '@chat/shared/events/outbox-lease';
 import { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import { createServiceApp } from '@chat/shared/http/service-app';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
@@ -17,7 +18,8 @@ await runService(async (config) => {
   const { app, metrics } = createServiceApp(config, 'message', () => checks);
   const infra = await openInfrastructure(config, metrics, 'message');
   checks = infra.checks;
-  const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log);
+  // Several instances share the outbox table: one relay publishes at a time (ADR 0014).
+  const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log, { lease: outboxLeaseFor(config.databaseUrl, app.log) });
   const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics, roomCacheSize: config.writer.roomCacheSize });
   await message.register(app, { limiter: infra.limiter, messageRule: rateRules(config).messageRule });
   const token = internalToken(config.jwt.secret);

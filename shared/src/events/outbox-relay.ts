@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../db/schema';
 import type { EventBus } from './event-bus';
 import type { EventEnvelope } from './event-envelope';
+import { SoleOutboxLease, type OutboxLease } from './outbox-lease';
 
 interface Logger {
   warn(obj: object, msg: string): void;
@@ -17,6 +18,11 @@ export interface OutboxRelayOptions {
   /** First delay after a failed step; doubles per failure up to retryMaxMs. */
   readonly retryBaseMs?: number;
   readonly retryMaxMs?: number;
+  /**
+   * Which relay over the table publishes now (several message instances
+   * share one table). Default: this one, always.
+   */
+  readonly lease?: OutboxLease;
 }
 
 export interface OutboxRelayStats {
@@ -72,6 +78,7 @@ export class OutboxRelay {
   private timer: NodeJS.Timeout | undefined;
   private readonly counters = { peakHeldEnvelopes: 0, rowsReadFromTable: 0, rowsPublished: 0, failedAttempts: 0 };
   private readonly o: Required<OutboxRelayOptions>;
+  private readonly lease: OutboxLease;
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -80,7 +87,16 @@ export class OutboxRelay {
     options: OutboxRelayOptions | number = {},
   ) {
     const given = typeof options === 'number' ? { flushMs: options } : options;
-    this.o = { flushMs: 200, maxPendingEnvelopes: 10_000, maxPublishEnvelopes: 1_000, retryBaseMs: 50, retryMaxMs: 5_000, ...given };
+    this.lease = given.lease ?? new SoleOutboxLease();
+    this.o = { flushMs: 200, maxPendingEnvelopes: 10_000, maxPublishEnvelopes: 1_000, retryBaseMs: 50, retryMaxMs: 5_000, ...given, lease: this.lease };
+    // Taking the lease: publish what the table holds (rows other instances wrote included).
+    // Losing it: hold nothing more; the holder reads those rows back from the table.
+    this.lease.onChange((held) => (held ? this.kick() : this.releaseAll()));
+  }
+
+  /** True while this relay is the one that publishes (see OutboxRelayOptions.lease). */
+  get publishing(): boolean {
+    return this.lease.held;
   }
 
   get stats(): OutboxRelayStats {
@@ -94,6 +110,7 @@ export class OutboxRelay {
 
   start(): void {
     this.stopping = false;
+    this.lease.start();
     this.timer = setInterval(() => this.kick(), this.o.flushMs);
     this.timer.unref();
     this.kick();
@@ -107,7 +124,7 @@ export class OutboxRelay {
     const ids = Array.isArray(outboxIds) ? outboxIds : [outboxIds];
     const id = ids[0];
     // Several rows with their events mixed cannot be split per row: those are read back from the table.
-    if (ids.length === 1 && id !== undefined && !this.published.has(id) && !this.held.has(id) && this.heldEnvelopes + envelopes.length <= this.o.maxPendingEnvelopes) {
+    if (this.lease.held && ids.length === 1 && id !== undefined && !this.published.has(id) && !this.held.has(id) && this.heldEnvelopes + envelopes.length <= this.o.maxPendingEnvelopes) {
       this.held.set(id, { envelopes, handover: this.handovers });
       this.heldEnvelopes += envelopes.length;
       this.counters.peakHeldEnvelopes = Math.max(this.counters.peakHeldEnvelopes, this.heldEnvelopes);
@@ -132,6 +149,7 @@ export class OutboxRelay {
     this.interrupt?.();
     await this.loop;
     await this.drain().catch((err: unknown) => this.log.warn({ err }, 'outbox rows left for the next start'));
+    await this.lease.stop();
   }
 
   private kick(): void {
@@ -197,6 +215,10 @@ export class OutboxRelay {
   /** Publishes the oldest rows in one bus call; returns how many (0: nothing to do). Throws if a read or the bus fails. */
   private async step(): Promise<number> {
     await this.deletePublished(false);
+    if (!this.lease.held) {
+      this.releaseAll();
+      return 0;
+    }
     const handoversBefore = this.handovers;
     let q = this.db.selectFrom('outbox').select('id').orderBy('id').limit(PAGE_ROWS);
     if (this.published.size > 0) q = q.where('id', 'not in', [...this.published]);
@@ -253,6 +275,11 @@ export class OutboxRelay {
     const seen = new Set(ids);
     const last = ids.length === PAGE_ROWS ? ids[ids.length - 1]! : Number.POSITIVE_INFINITY;
     for (const [id, h] of this.held) if (h.handover < handoversBefore && id < last && !seen.has(id)) this.release(id);
+  }
+
+  private releaseAll(): void {
+    this.held.clear();
+    this.heldEnvelopes = 0;
   }
 
   private release(id: number): void {
