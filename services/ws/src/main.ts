@@ -1,3 +1,4 @@
+import { roomCommandsClient } from '@chat/shared/rpc/room-commands-client';
 import { hasShardedPubSub, RedisRoomChannels, RedisRoomPublisher, RoomChannelNames } from '@chat/shared/fanout/redis-room-fanout';
 import { createServiceApp } from '@chat/shared/http/service-app';
 import { newId } from '@chat/shared/kernel/ids';
@@ -44,7 +45,7 @@ await runService(async (config) => {
     config,
     bus: infra.bus,
     tokens,
-    commands: rpcClient<RoomCommands>(messageUrl, 'room-commands', token),
+    commands: roomCommandsClient(messageUrl, token),
     queries: rpcClient<RoomQueries>(messageUrl, 'room-queries', token),
     presence: infra.presence,
     limiter: infra.limiter,

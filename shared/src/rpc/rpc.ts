@@ -41,16 +41,29 @@ export function exposeRpc(app: FastifyInstance, name: string, target: object, to
 
 class RemoteError extends AppError {}
 
-export function rpcClient<T extends object>(baseUrl: string, name: string, token: string, timeoutMs = 10_000): T {
+/** The header a load balancer hashes on to send a room's calls to the same instance (room affinity). */
+export const ROUTE_HEADER = 'x-chat-room';
+
+export interface RpcClientOptions {
+  readonly timeoutMs?: number;
+  /** The key a call is routed by (sent as ROUTE_HEADER), e.g. its room id; none: any instance. */
+  readonly routeKey?: (method: string, args: unknown[]) => string | undefined;
+}
+
+export function rpcClient<T extends object>(baseUrl: string, name: string, token: string, options: RpcClientOptions = {}): T {
+  const timeoutMs = options.timeoutMs ?? 10_000;
   return new Proxy({} as T, {
     get: (_target, method) => {
       if (typeof method !== 'string' || method === 'then') return undefined;
       return async (...args: unknown[]) => {
         let res: Response;
+        const headers: Record<string, string> = { 'content-type': 'application/json', 'x-internal-token': token };
+        const key = options.routeKey?.(method, args);
+        if (key) headers[ROUTE_HEADER] = key;
         try {
           res = await fetch(`${baseUrl}/internal/rpc/${name}/${method}`, {
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'x-internal-token': token },
+            headers,
             body: JSON.stringify({ args }),
             signal: AbortSignal.timeout(timeoutMs),
           });
