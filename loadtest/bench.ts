@@ -4,7 +4,6 @@
 // plus loadtest/results/latest.md.
 //
 //   tsx loadtest/bench.ts [--only rooms,big-room,idle,write-path] [--targets embedded,mysql,anchors]
-//                         [--entry services/gateway/src/main.ts]   (Phase 3: the entry point to start)
 //                         [--base-url http://127.0.0.1:8080 --server-pids 1,2,3]  (Phase 3: already running)
 //                         [--short] [--users 100]
 // The server is pinned to core 0 and this generator to core 1 (taskset), when there are 2+ cores.

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `npm run phase3`: provisions MySQL (MariaDB), Redis, Kafka and Elasticsearch
-# locally when their variables are unset, then starts every Phase 3 service.
+# locally when their variables are unset, then starts every Phase 3 service
+# (instances per service: --ws 3 --message 2 --search 2 --notification 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 want=()
@@ -9,4 +10,6 @@ want=()
 [ -z "${KAFKA_BROKERS:-}" ] && want+=(kafka)
 [ -z "${ELASTICSEARCH_URL:-}" ] && want+=(elasticsearch)
 if [ ${#want[@]} -gt 0 ]; then eval "$(bash scripts/services.sh up "${want[@]}")"; fi
-exec node --import tsx scripts/phase3.ts
+# The entry point is HAProxy (Debian package): installed here if missing.
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || eval "$(bash scripts/services.sh up haproxy)"
+exec node --import tsx scripts/phase3.ts "$@"

@@ -1,12 +1,24 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { Phase3Cluster, PHASE3_SERVICES } from '../shared/src/testing/phase3-cluster';
+import { parseArgs } from 'node:util';
+import { DEFAULT_SHAPE, Phase3Cluster } from '../shared/src/testing/phase3-cluster';
 
 /**
- * `npm run phase3`: every Phase 3 service as a local process, the public entry
- * point on PORT (default 3000). Data lives in databases/topics/index named
- * "local", so a restart keeps it. Ctrl-C stops everything.
+ * `npm run phase3 [-- --ws 3 --message 2 --search 2 --notification 2]`:
+ * every Phase 3 service as local processes (that many instances of each,
+ * defaults below) behind HAProxy on PORT (default 3000). Data lives in
+ * databases/topics/index named "local", so a restart keeps it. Ctrl-C stops
+ * everything.
  */
+const { values } = parseArgs({
+  options: {
+    ws: { type: 'string', default: String(DEFAULT_SHAPE.ws) },
+    message: { type: 'string', default: String(DEFAULT_SHAPE.message) },
+    search: { type: 'string', default: String(DEFAULT_SHAPE.search) },
+    notification: { type: 'string', default: String(DEFAULT_SHAPE.notification) },
+  },
+});
+const shape = { ws: Number(values.ws), message: Number(values.message), search: Number(values.search), notification: Number(values.notification) };
 const secretFile = 'data/phase3-jwt-secret';
 if (!process.env.JWT_SECRET) {
   mkdirSync('data', { recursive: true });
@@ -14,7 +26,13 @@ if (!process.env.JWT_SECRET) {
   process.env.JWT_SECRET = readFileSync(secretFile, 'utf8').trim();
 }
 const port = Number(process.env.PORT ?? 3000);
-const cluster = new Phase3Cluster({ LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', RATE_LIMIT_ENABLED: process.env.RATE_LIMIT_ENABLED ?? 'true' }, port, 'local');
+let cluster: Phase3Cluster;
+try {
+  cluster = new Phase3Cluster({ env: { LOG_LEVEL: process.env.LOG_LEVEL ?? 'info', RATE_LIMIT_ENABLED: process.env.RATE_LIMIT_ENABLED ?? 'true' }, publicPort: port, id: 'local', shape });
+} catch (err) {
+  console.error(`phase3: ${(err as Error).message}`);
+  process.exit(2);
+}
 let stopping = false;
 const stop = async () => {
   if (stopping) return;
@@ -34,6 +52,6 @@ try {
   process.exit(1);
 }
 cluster.supervise((line) => console.error(`phase3: ${line}`));
-for (const s of PHASE3_SERVICES) console.error(`phase3: ${s.padEnd(12)} pid ${cluster.service(s).pid} on ${await cluster.service(s).baseUrl}`);
+for (const s of cluster.names) console.error(`phase3: ${s.padEnd(16)} pid ${cluster.service(s).pid} on ${await cluster.service(s).baseUrl}`);
 console.error(`phase3: the chat is at http://localhost:${port} (Ctrl-C to stop)`);
 setInterval(() => undefined, 1 << 30);

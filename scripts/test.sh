@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that proves the project works: `npm test`.
 # Provisions MariaDB, Redis, Kafka and Elasticsearch (scripts/services.sh) when
-# their variables are not set, checks boundaries and types, runs every test,
+# their variables are not set, installs HAProxy (Phase 3's load balancer) when
+# HAPROXY_BIN is not set, checks boundaries and types, runs every test,
 # and ends with a line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +14,8 @@ need DATABASE_URL && want+=(mysql)
 need REDIS_URL && want+=(redis)
 need KAFKA_BROKERS && want+=(kafka)
 need ELASTICSEARCH_URL && want+=(elasticsearch)
+# Installed only (each test cluster runs its own): `up` prints HAPROXY_BIN, `down` stops nothing.
+need HAPROXY_BIN && want+=(haproxy)
 if [ ${#want[@]} -gt 0 ]; then
   echo "== provisioning: ${want[*]}" >&2
   exports=$(bash scripts/services.sh up "${want[@]}") || { echo "services:up failed" >&2; exit 1; }
@@ -21,7 +24,7 @@ if [ ${#want[@]} -gt 0 ]; then
 fi
 cleanup() { [ ${#started[@]} -gt 0 ] && [ -z "${KEEP_SERVICES:-}" ] && bash scripts/services.sh down "${started[@]}" >&2; }
 trap cleanup EXIT
-echo "== using DATABASE_URL=${DATABASE_URL%%@*}@… REDIS_URL=${REDIS_URL:-} KAFKA_BROKERS=${KAFKA_BROKERS:-} ELASTICSEARCH_URL=${ELASTICSEARCH_URL:-}" >&2
+echo "== using DATABASE_URL=${DATABASE_URL%%@*}@… REDIS_URL=${REDIS_URL:-} KAFKA_BROKERS=${KAFKA_BROKERS:-} ELASTICSEARCH_URL=${ELASTICSEARCH_URL:-} HAPROXY_BIN=${HAPROXY_BIN:-}" >&2
 
 failed_checks=0
 passed_checks=0

@@ -40,7 +40,13 @@ const until = async (ok: () => Promise<boolean> | boolean, timeoutMs: number): P
  * every seq once and in order, the removed member nothing after its removal,
  * search showing the edit and the delete, no 500s, no hangs, no exits.
  */
-export async function runFaultScenario(t: Test, target: FaultTarget, scenario: string, fault: () => Promise<void>): Promise<FaultFigures> {
+/** What a fault may use: the scenario's room, and a send that retries (same clientMsgId) until it is acknowledged. */
+export interface FaultContext {
+  readonly roomId: string;
+  send(text: string): Promise<unknown>;
+}
+
+export async function runFaultScenario(t: Test, target: FaultTarget, scenario: string, fault: (context: FaultContext) => Promise<void>): Promise<FaultFigures> {
   const a = target.api;
   const [owner, m1, m2, removed] = await a.users(4);
   const room = await a.group(owner!, [m1!.user.id, m2!.user.id, removed!.user.id], `fault ${scenario}`);
@@ -52,7 +58,7 @@ export async function runFaultScenario(t: Test, target: FaultTarget, scenario: s
   traffic.start();
   await sleep(2000);
 
-  const faulting = fault();
+  const faulting = fault({ roomId: room.id, send: (text) => traffic.send(text) });
   await sleep(1000);
   // Made while the dependency is away: each retried until it is done, as a client would.
   const during = Promise.all([

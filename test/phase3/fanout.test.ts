@@ -7,7 +7,7 @@ t.teardown(() => {
   }, 15_000).unref();
 });
 import { Redis } from 'ioredis';
-import { Phase3Cluster, phase3Available, type Phase3Service } from '@chat/shared/testing/phase3-cluster';
+import { Phase3Cluster, phase3Available } from '@chat/shared/testing/phase3-cluster';
 import { api, sleep, WsClient, type Body } from '../blackbox/client';
 
 /**
@@ -21,7 +21,7 @@ const skip = phase3Available() ? false : 'needs DATABASE_URL (mysql), REDIS_URL,
 /** Reconnects of the room-channel connection wait this long: what is published meanwhile is lost for good. */
 const RECONNECT_DELAY_MS = 1500;
 
-async function metric(cluster: Phase3Cluster, service: Phase3Service, name: string, labels = ''): Promise<number> {
+async function metric(cluster: Phase3Cluster, service: string, name: string, labels = ''): Promise<number> {
   const res = await fetch(`${await cluster.service(service).baseUrl}/metrics`);
   const text = await res.text();
   let sum = 0;
@@ -42,7 +42,7 @@ async function untilSeq(ws: WsClient, roomId: string, seq: number, timeoutMs: nu
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 t.test('phase 3 fan-out over Redis pub/sub', { skip, timeout: 300_000 }, async (t) => {
-  const cluster = new Phase3Cluster({ WS_FANOUT_RECONNECT_DELAY_MS: String(RECONNECT_DELAY_MS) });
+  const cluster = new Phase3Cluster({ env: { WS_FANOUT_RECONNECT_DELAY_MS: String(RECONNECT_DELAY_MS) }, shape: { ws: 2, message: 1 } });
   t.teardown(() => cluster.stop());
   await cluster.start(120_000);
   const a = api(await cluster.baseUrl);

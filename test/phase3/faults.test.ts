@@ -72,7 +72,7 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
     await sleep(1500);
     await cluster.kill();
     await sleep(1000);
-    await cluster.service('message').start(60_000);
+    await cluster.start(60_000);
     await sleep(1500);
     const acked = await stream.stop();
     t.ok(acked.size > 10, `${acked.size} sends acknowledged around the crash`);
@@ -92,7 +92,7 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
     t.same(seen, Array.from({ length: last - lastSeq }, (_, i) => lastSeq + 1 + i), 'the subscriber saw every event once, in order');
   });
 
-  t.test('kill -9 of one ws instance: its clients reconnect through the gateway and resume with nothing lost', async (t) => {
+  t.test('kill -9 of one ws instance: its clients reconnect through the load balancer and resume with nothing lost', async (t) => {
     const [s, b] = await a.users(2);
     const room = await a.group(s!, [b!.user.id]);
     const clients = await Promise.all([0, 1, 2, 3].map(() => WsClient.ready(wsUrl, b!.accessToken)));
@@ -100,7 +100,7 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
     for (const c of clients) await c.subscribe(room.id);
     await a.post(s!, room.id, 'before');
     await cluster.service('ws-1').kill();
-    // The gateway passes the close on once the dead instance's connection ends; give it a moment.
+    // The load balancer passes the close on once the dead instance's connection ends; give it a moment.
     for (let i = 0; i < 50 && clients.every((c) => c.isOpen); i++) await sleep(100);
     const dropped = clients.filter((c) => !c.isOpen);
     t.ok(dropped.length >= 1, `${dropped.length} of 4 sockets were on the killed instance`);
@@ -110,7 +110,7 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
       const resumeFrom = c.received.filter((f) => f.type === 'event').map((f) => f.seq as number).at(-1) ?? 0;
       let again: WsClient | undefined;
       for (let attempt = 0; attempt < 10 && !again; attempt++) again = await WsClient.ready(wsUrl, b!.accessToken).catch(() => undefined);
-      t.ok(again, 'reconnected through the gateway');
+      t.ok(again, 'reconnected through the load balancer');
       t.teardown(() => again?.terminate());
       await again!.subscribe(room.id, resumeFrom);
       const rest = await again!.eventsUntil(room.id, last, 15_000);

@@ -1,3 +1,4 @@
+import { drainRequest } from './drain-request';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, isDependencyUnavailable, RateLimitedError, UnavailableError } from '../kernel/errors';
 
@@ -41,7 +42,8 @@ export function registerErrorHandling(app: FastifyInstance): void {
     }
     switch (err.code) {
       case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return reply.status(413).send({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MiB' } });
+        // Answered once the upload is over (bounded): a proxy in front then never resets the answer away.
+        return drainRequest(request.raw).then(() => reply.status(413).send({ error: { code: 'PAYLOAD_TOO_LARGE', message: 'request body is over 1 MiB' } }));
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return reply.status(400).send({ error: { code: 'VALIDATION_FAILED', message: 'body must be application/json', details: { field: 'body' } } });
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':

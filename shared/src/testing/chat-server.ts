@@ -18,7 +18,7 @@ export interface ChatServer {
 }
 
 export function chatServer(target: ChatTarget, env: Record<string, string> = {}): ChatServer {
-  return target === 'phase3' ? new Phase3Cluster(env) : new ServerProcess({ target, env });
+  return target === 'phase3' ? new Phase3Cluster({ env }) : new ServerProcess({ target, env });
 }
 
 export function targetAvailable(target: ChatTarget): boolean {

@@ -16,6 +16,13 @@ export interface ServerOptions {
   readonly entry?: string;
   /** A fixed port instead of a free one. */
   readonly port?: number;
+  /**
+   * Another program instead of `node --import tsx <entry>`: executable and
+   * arguments (HAProxy). It must answer GET /healthz on `port` like a service.
+   */
+  readonly command?: readonly string[];
+  /** The signal stop() sends for a graceful stop (default SIGTERM; HAProxy's is SIGUSR1). */
+  readonly stopSignal?: NodeJS.Signals;
 }
 
 const REPO_ROOT = resolve(import.meta.dirname, '../../..');
@@ -97,7 +104,8 @@ export class ServerProcess {
       if (this.options.target === 'embedded' || name !== 'REDIS_URL') delete env[name];
     }
     const entry = this.options.entry ?? 'services/monolith/src/main.ts';
-    this.child = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS ? process.env.SERVER_NODE_ARGS.split(' ') : []), '--import', 'tsx', entry], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const [file, ...args] = this.options.command ?? [process.execPath, ...(process.env.SERVER_NODE_ARGS ? process.env.SERVER_NODE_ARGS.split(' ') : []), '--import', 'tsx', entry];
+    this.child = spawn(file!, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     this.stopping = false;
     this.child.once('exit', (code, signal) => {
       if (this.stopping) return;
@@ -106,9 +114,11 @@ export class ServerProcess {
     });
     this.child.stdout!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
     this.child.stderr!.on('data', (d) => (this.output = (this.output + d).slice(-20_000)));
-    const exited = new Promise<never>((_, reject) =>
-      this.child!.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${this.output}`))),
-    );
+    const exited = new Promise<never>((_, reject) => {
+      this.child!.once('exit', (code) => reject(new Error(`server exited with ${code}:\n${this.output}`)));
+      // A command that cannot be run at all (no such file) never exits: it fails to spawn.
+      this.child!.once('error', (err) => reject(new Error(`server did not start: ${err.message}`)));
+    });
     const started = Date.now();
     for (;;) {
       const ok = await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false);
@@ -135,14 +145,19 @@ export class ServerProcess {
     return this.child?.pid;
   }
 
+  /** True while the process runs (started and not exited). */
+  get running(): boolean {
+    return this.child !== undefined && this.child.exitCode === null && this.child.signalCode === null;
+  }
+
   /** kill -9: no drain, no flush. */
   async kill(): Promise<void> {
     await this.signal('SIGKILL');
   }
 
-  /** Graceful stop (SIGTERM); resolves when the process has exited. */
+  /** Graceful stop (SIGTERM, or the command's stopSignal); resolves when the process has exited. */
   async stop(): Promise<void> {
-    await this.signal('SIGTERM');
+    await this.signal(this.options.stopSignal ?? 'SIGTERM');
   }
 
   private async signal(sig: NodeJS.Signals): Promise<void> {
