@@ -17,13 +17,18 @@ const [rooms, members, seconds] = [process.env.ROOMS ?? '10', process.env.MEMBER
 const shape = Object.fromEntries((process.env.SHAPE ?? '').split(',').filter(Boolean).map((kv) => [kv.split(':')[0]!, Number(kv.split(':')[1])]));
 const only = (process.env.PHASES ?? '1,3').split(',');
 const env = { LOG_LEVEL: 'warn', PASSWORD_HASH_LOG_N: '12' };
-const infraPids = (names: string) => {
-  try {
-    return execFileSync('pgrep', ['-f', names], { encoding: 'utf8' }).trim().split('\n').map(Number).filter((n) => n > 0);
-  } catch {
-    return [];
-  }
-};
+/** The backing services' pids, from scripts/services.sh's pid files (SERVICES_DIR, default .services): this stack's, not another one on the machine. */
+const infraPids = (names: string) =>
+  names
+    .split('|')
+    .map((n) => {
+      try {
+        return Number(readFileSync(`${process.env.SERVICES_DIR ?? '.services'}/${n}/run/pid`, 'utf8').trim());
+      } catch {
+        return 0;
+      }
+    })
+    .filter((n) => n > 0);
 const cpuOf = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
@@ -41,7 +46,7 @@ for (const rate of rates) {
   if (only.includes('1')) {
   const p1 = await new ServerProcess({ target: 'mysql', env }).start();
   try {
-    const pids = [p1.pid!, ...infraPids('mariadbd|redis-server')];
+    const pids = [p1.pid!, ...infraPids('mysql|redis')];
     warmUp(await p1.baseUrl, rate, pids);
     console.log(keep(runner(await p1.baseUrl, `phase1-mysql-${rate}`, rate, pids, seconds)));
   } finally {
@@ -52,13 +57,13 @@ for (const rate of rates) {
   const p3 = new Phase3Cluster({ env, shape });
   try {
     await p3.start();
-    const names = p3.names;
-    const services = names.map((s) => p3.service(s).pid!);
-    const pids = [...services, ...infraPids('mariadbd|redis-server|kafka.Kafka|org.elasticsearch.bootstrap')];
+    const infra = ['mysql', 'redis', 'kafka', 'elasticsearch'].filter((n) => infraPids(n).length > 0);
+    const names = [...p3.names, ...infra];
+    const pids = [...p3.names.map((s) => p3.service(s).pid!), ...infra.map((n) => infraPids(n)[0]!)];
     warmUp(await p3.baseUrl, rate, pids);
-    const before = services.map(cpuOf);
+    const before = pids.map(cpuOf);
     console.log(keep(runner(await p3.baseUrl, `phase3-${rate}`, rate, pids, seconds)));
-    console.log('Phase 3 CPU seconds per service during the measured run (its setup included): ' + names.map((s, i) => `${s} ${(cpuOf(services[i]!) - before[i]!).toFixed(2)}`).join(', '));
+    console.log('Phase 3 CPU seconds per process during the measured run: ' + names.map((s, i) => `${s} ${(cpuOf(pids[i]!) - before[i]!).toFixed(2)}`).join(', '));
   } finally {
     await p3.stop();
   }

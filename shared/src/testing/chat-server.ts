@@ -1,7 +1,7 @@
 import { Phase3Cluster, phase3Available } from './phase3-cluster';
 import { hasRealServices, ServerProcess, type Target } from './server-process';
 
-/** Where a black-box test points: Phase 1 embedded, Phase 1 on MySQL + Redis, or Phase 3 behind its gateway. */
+/** Where a black-box test points: Phase 1 embedded, Phase 1 on MySQL + Redis, or Phase 3 behind its load balancer. */
 export type ChatTarget = Target | 'phase3';
 
 /** What a black-box test needs of a running chat server, whichever phase runs it. */

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 
-/** The services HAProxy balances over (services/gateway/src/routes.ts names the same). */
+/** The services HAProxy balances over. */
 export type HaproxyUpstream = 'api' | 'message' | 'search' | 'notification' | 'ws' | 'web';
 export const HAPROXY_UPSTREAMS: readonly HaproxyUpstream[] = ['api', 'message', 'search', 'notification', 'ws', 'web'];
 
@@ -57,7 +57,7 @@ export interface HaproxyConfigOptions {
 /** The contract's body limit (API.md: a body over 1 MiB is a 413). */
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 
-/** RFC 3986 §2.3 unreserved characters as hex escapes, as services/gateway/src/paths.ts decodes them. */
+/** RFC 3986 §2.3 unreserved characters as hex escapes: decoded before routing (RFC 3986 §6.2.2.2). */
 const UNRESERVED_ESCAPE = '4[1-9A-F]|5[0-9A]|6[1-9A-F]|7[0-9A]|3[0-9]|2D|2E|5F|7E';
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -99,8 +99,8 @@ function servers(name: HaproxyUpstream, u: readonly HaproxyServer[] | HaproxySer
 const json = (code: string, message: string) => `'${JSON.stringify({ error: { code, message } })}'`;
 
 /**
- * HAProxy's configuration for the Phase 3 entry point: what services/gateway
- * did, plus room affinity for the message service. One function for local
+ * HAProxy's configuration for the Phase 3 entry point: what the Node gateway
+ * it replaced did (ADR 0014), plus room affinity for the message service. One function for local
  * clusters (explicit servers) and compose (server templates), so the two
  * cannot drift. Pure: the same options give the same text.
  */
@@ -193,7 +193,7 @@ export function haproxyConfig(o: HaproxyConfigOptions): string {
         ]
       : ['  # No per-address connection cap (HTTP_MAX_CONNECTIONS_PER_ADDRESS=0).']),
     '',
-    '  # The path the services will route by (services/gateway/src/paths.ts): escapes of unreserved characters',
+    '  # The path the services will route by: escapes of unreserved characters',
     '  # decoded, once, everything else as sent. normalize-uri would do it but is experimental in 2.6 (needs',
     "  # expose-experimental-directives) and resolves dot segments where we refuse them. Instead: every '%' that",
     "  # does not start an unreserved escape becomes %25, then url_dec decodes everything in one pass.",
