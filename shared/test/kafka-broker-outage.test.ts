@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import t from 'tap';
-import { KafkaEventBus } from '../src/events/kafka-event-bus';
+import { connectKafkaEventBus } from '../src/events/kafka-bus-factory'; // KAFKA_CLIENT picks the client (default kafkajs)
 import {
   cleanupKafka, freshGroup, freshPrefix, makeEvent, nOf, recordUnhandledRejections, sleep, testBusOptions, waitFor, within,
 } from './kafka-test-support';
@@ -43,10 +43,10 @@ t.test('a subscription started while the broker is down consumes once it is up',
   broker('up');
   const prefix = freshPrefix();
   // Topics exist before the outage (a deployment's topics do).
-  await (await KafkaEventBus.connect(options(prefix))).close();
+  await (await connectKafkaEventBus(options(prefix))).close();
   broker('down');
   const warnings: string[] = [];
-  const bus = await KafkaEventBus.connect(options(prefix, warnings));
+  const bus = await connectKafkaEventBus(options(prefix, warnings));
   t.teardown(() => within(30_000, 'bus close', bus.close()));
   const seen: number[] = [];
   const key = randomUUID();
@@ -67,7 +67,7 @@ t.test('a subscription started while the broker is down consumes once it is up',
 
 t.test(`a running subscription survives a ${outageMs / 1000} s outage`, { skip, timeout: outageMs + 180_000 }, async (t) => {
   broker('up');
-  const bus = await KafkaEventBus.connect(options(freshPrefix()));
+  const bus = await connectKafkaEventBus(options(freshPrefix()));
   t.teardown(() => within(30_000, 'bus close', bus.close()));
   const key = randomUUID();
   const seen: number[] = [];

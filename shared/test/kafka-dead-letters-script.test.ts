@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import t from 'tap';
-import { KafkaEventBus } from '../src/events/kafka-event-bus';
+import { connectKafkaEventBus } from '../src/events/kafka-bus-factory'; // KAFKA_CLIENT picks the client (default kafkajs)
 import { PoisonEventError } from '../src/kernel/errors';
 import {
   brokers, cleanupKafka, freshGroup, freshPrefix, makeEvent, nOf, skipWithoutKafka as skip, sleep, testBusOptions, waitFor, within,
@@ -24,7 +24,7 @@ async function run(prefix: string, ...args: string[]): Promise<Record<string, un
 
 t.test('dead-letters.ts lists dead letters and replays them to their group', { skip, timeout: 120_000 }, async (t) => {
   const prefix = freshPrefix();
-  const bus = await KafkaEventBus.connect(testBusOptions(prefix));
+  const bus = await connectKafkaEventBus(testBusOptions(prefix));
   t.teardown(() => within(20_000, 'bus close', bus.close()));
   const g = freshGroup('needs-fix');
   const other = freshGroup('fine');

@@ -17,6 +17,8 @@ export interface Config {
   readonly kafkaBrokers: string[] | undefined;
   /** Prefix of every topic and consumer group (several deployments on one broker). */
   readonly kafkaTopicPrefix: string;
+  /** KAFKA_CLIENT: the bus's Kafka client, kafkajs (default) or platformatic (docs/adr/0013-kafka-client.md). */
+  readonly kafkaClient: 'kafkajs' | 'platformatic';
   readonly elasticsearchUrl: string | undefined;
   readonly logLevel: string;
   /** scrypt cost as log2(N): 17 (OWASP) unless lowered for load tests. */
@@ -138,6 +140,12 @@ function kafkaTopicPrefix(env: Env): string {
   return raw;
 }
 
+function kafkaClient(env: Env): 'kafkajs' | 'platformatic' {
+  const raw = env.KAFKA_CLIENT?.trim().toLowerCase() || 'kafkajs';
+  if (raw !== 'kafkajs' && raw !== 'platformatic') throw new ConfigError('KAFKA_CLIENT', `must be kafkajs or platformatic, got "${env.KAFKA_CLIENT}"`);
+  return raw;
+}
+
 /** Loopback and private networks: where Prometheus scrapes from. */
 const PRIVATE_NETWORKS = ['127.0.0.0/8', '::1/128', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
 
@@ -158,7 +166,7 @@ function addresses(env: Env, name: string, fallback: string[]): string[] {
   return list;
 }
 
-/** The HTTP server's limits, on their own for processes that read nothing else (the gateway). */
+/** The HTTP server's limits, on their own for what reads nothing else (the gateway). */
 export function loadHttpLimits(env: Env = process.env): HttpLimits {
   return {
     trustProxy: addresses(env, 'TRUST_PROXY', []),
@@ -191,6 +199,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     kafkaBrokers: brokers ? brokers.split(',').map((b) => b.trim()) : undefined,
     kafkaTopicPrefix: kafkaTopicPrefix(env),
+    kafkaClient: kafkaClient(env),
     elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
     logLevel,
     passwordHashLogN: int(env, 'PASSWORD_HASH_LOG_N', 17, 10, 20),

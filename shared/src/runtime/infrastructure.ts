@@ -2,7 +2,7 @@ import { Redis } from 'ioredis';
 import type { Config } from '../kernel/config';
 import { openDatabase, type Db } from '../db/database';
 import { InMemoryEventBus } from '../events/in-memory-event-bus';
-import { KafkaEventBus } from '../events/kafka-event-bus';
+import { connectKafkaEventBus, type KafkaBus } from '../events/kafka-bus-factory';
 import type { EventBus } from '../events/event-bus';
 import { InstrumentedEventBus } from '../events/instrumented-event-bus';
 import { InProcessRoomCache } from '../cache/in-process-room-cache';
@@ -52,12 +52,13 @@ export async function openInfrastructure(config: Config, metrics: Metrics, clien
     await redis.connect();
     instrument(redis, metrics);
   }
-  const raw: EventBus = config.kafkaBrokers ? await KafkaEventBus.connect({ brokers: config.kafkaBrokers, clientId, topicPrefix: config.kafkaTopicPrefix }) : new InMemoryEventBus();
+  const kafka: KafkaBus | undefined = config.kafkaBrokers ? await connectKafkaEventBus({ brokers: config.kafkaBrokers, clientId, topicPrefix: config.kafkaTopicPrefix }, config.kafkaClient) : undefined;
+  const raw: EventBus = kafka ?? new InMemoryEventBus();
   const bus = new InstrumentedEventBus(raw, metrics);
   const checks: Record<string, () => Promise<void>> = {};
   if (db) checks.database = async () => void (await db.kysely.selectFrom('outbox').select('id').limit(1).execute());
   if (redis) checks.redis = async () => void (await redis.ping());
-  if (raw instanceof KafkaEventBus) checks.kafka = () => raw.ping();
+  if (kafka) checks.kafka = () => kafka.ping();
   return {
     db,
     redis,
