@@ -4,7 +4,7 @@
 // a fresh process first loads modules and compiles its hot paths, Phase 3 in eight processes).
 // "Server CPU" is the whole server side: Phase 1 = monolith + MariaDB + Redis; Phase 3 = every service + MariaDB
 // + Redis + Kafka + Elasticsearch.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { ServerProcess } from '../shared/src/testing/server-process';
@@ -39,6 +39,29 @@ const runner = (base: string, label: string, rate: number, pids: number[], secon
     '--duration', String(seconds), '--users', Number(rooms) >= 50 ? '100' : '20', '--via', 'ws', '--no-pin', '--base-url', base, '--server-pid', pids.join(','), '--label', label,
     ...(out ? ['--out', out] : []),
   ], { encoding: 'utf8' });
+/** The runner, with each pid's CPU sampled from "sending starts" to its report: the steady state only. */
+function runnerSampling(base: string, label: string, rate: number, pids: number[], seconds: number): Promise<{ out: string; perProcess: number[] }> {
+  return new Promise((resolve, reject) => {
+    const args = ['--import', 'tsx', 'loadtest/runner/cli.ts', '--scenario', 'rooms', '--rooms', rooms, '--members', members, '--rate', String(rate), '--duration', String(seconds), '--users', Number(rooms) >= 50 ? '100' : '20', '--via', 'ws', '--no-pin', '--base-url', base, '--server-pid', pids.join(','), '--label', label];
+    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let start: number[] | undefined;
+    let end: number[] | undefined;
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d: Buffer) => {
+      const text = String(d);
+      if (!start && text.includes('sending starts')) start = pids.map(cpuOf);
+      // The report is written after the sockets close; the run's end is its last send plus the drain.
+      if (start && !end && text.includes('[runner] wrote')) end = pids.map(cpuOf);
+    });
+    child.on('error', reject);
+    child.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`runner exited with ${code}`));
+      const last = end ?? pids.map(cpuOf);
+      resolve({ out, perProcess: pids.map((_, i) => last[i]! - (start?.[i] ?? last[i]!)) });
+    });
+  });
+}
 const warmUp = (base: string, rate: number, pids: number[]) => void runner(base, 'warm-up', rate, pids, 5, tmpdir());
 const keep = (out: string) => out.split('\n').filter((l) => /^###|send→|sent \/ acked|lost|server CPU|deliveries per|load avg|Warning/.test(l)).join('\n');
 
@@ -61,9 +84,9 @@ for (const rate of rates) {
     const names = [...p3.names, ...infra];
     const pids = [...p3.names.map((s) => p3.service(s).pid!), ...infra.map((n) => infraPids(n)[0]!)];
     warmUp(await p3.baseUrl, rate, pids);
-    const before = pids.map(cpuOf);
-    console.log(keep(runner(await p3.baseUrl, `phase3-${rate}`, rate, pids, seconds)));
-    console.log('Phase 3 CPU seconds per process during the measured run: ' + names.map((s, i) => `${s} ${(cpuOf(pids[i]!) - before[i]!).toFixed(2)}`).join(', '));
+    const { out, perProcess } = await runnerSampling(await p3.baseUrl, `phase3-${rate}`, rate, pids, seconds);
+    console.log(keep(out));
+    console.log('Phase 3 CPU seconds per process while sending (setup and teardown left out): ' + names.map((s, i) => `${s} ${perProcess[i]!.toFixed(2)}`).join(', '));
   } finally {
     await p3.stop();
   }

@@ -206,6 +206,7 @@ export async function runScenario(
     roomOf = (i) => roomIds[i % nRooms]!;
     checks = conns.map((c) => instrument(c, stats, roomOf));
     await Promise.all(conns.map(async (c, k) => checks[k]!.subscribed(roomIds[Math.floor(k / cfg.members)]!, await c.subscribe(roomIds[Math.floor(k / cfg.members)]!))));
+    log('every socket subscribed; sending starts');
     const senders = Math.max(1, Math.min(cfg.sendersPerRoom, cfg.members));
     // Message i goes to room i % nRooms from the room's sender number (i / nRooms) % senders.
     const memberIndex = (i: number): number => (i % nRooms) * cfg.members + (Math.floor(i / nRooms) % senders);
