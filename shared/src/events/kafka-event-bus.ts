@@ -1,3 +1,4 @@
+import { startNewGroupAtEnd } from './kafka-group-start';
 import type { Admin, Kafka } from 'kafkajs';
 import type { DeadLetter, EventBus, SubscribeOptions, Subscription } from './event-bus';
 import type { EventEnvelope } from './event-envelope';
@@ -136,6 +137,7 @@ export class KafkaEventBus implements EventBus {
         await this.start();
         await this.topicAdmin.ensure(topics);
       },
+      startAtEnd: (groupId, topics) => startNewGroupAtEnd(this.admin, groupId, topics, this.log),
       deadLetter: (group, refused, onDeadLetter) => this.dead.write(group, refused, onDeadLetter),
     });
     this.subscriptions.add(sub);

@@ -18,6 +18,8 @@ export interface SubscriptionDeps {
   readonly log: BusLogger;
   /** Connects the bus and creates the (prefixed) topics; rejects while the broker is unreachable. */
   readonly prepare: (topics: readonly string[]) => Promise<void>;
+  /** Commits the end of the topics as a new group's start (fromLatest; kafkajs would look it up too late). */
+  readonly startAtEnd: (groupId: string, topics: readonly string[]) => Promise<void>;
   readonly deadLetter: (group: string, refused: Refused, onDeadLetter: SubscribeOptions['onDeadLetter']) => Promise<void>;
 }
 
@@ -96,6 +98,7 @@ export class KafkaSubscription {
     while (!this.closing) {
       try {
         await this.d.prepare(this.topics);
+        if (this.options.fromLatest) await this.d.startAtEnd(this.d.prefix + this.group, this.topics);
         if (this.closing) return;
         const consumer = this.createConsumer();
         this.consumer = consumer;

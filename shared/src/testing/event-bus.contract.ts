@@ -41,6 +41,18 @@ export function eventBusContract(t: Test, factory: EventBusFactory, timeoutMs = 
     for (const key of keys) t.same(seen.get(key), Array.from({ length: 30 }, (_, i) => i + 1), 'ordered per key');
   });
 
+  t.test('fromLatest: a new group skips what came before, and gets everything published once subscribe() resolved', async (t) => {
+    const bus = await factory();
+    t.teardown(() => bus.close());
+    const key = randomUUID();
+    await bus.publish([makeEvent(key, 0)]);
+    const seen: number[] = [];
+    await bus.subscribe({ group: `g-${randomUUID()}`, topics: ['room'], fromLatest: true, handler: async (e) => void (e.key === key && seen.push((e.payload as { n: number }).n)) });
+    await bus.publish([makeEvent(key, 1), makeEvent(key, 2)]);
+    await waitFor(() => seen.length >= 2, timeoutMs, 'the events published after subscribe');
+    t.same(seen, [1, 2], 'the earlier event skipped; the later ones once, in order');
+  });
+
   t.test('only the subscribed topics reach a subscription', async (t) => {
     const bus = await factory();
     t.teardown(() => bus.close());
