@@ -33,17 +33,18 @@ const cpuOf = (pid: number) => {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) / 100;
 };
+/** The runner's arguments for one measured run of the rooms scenario over WebSocket. */
+const runnerArgs = (base: string, label: string, rate: number, pids: number[], seconds: number, out?: string) => [
+  '--import', 'tsx', 'loadtest/runner/cli.ts', '--scenario', 'rooms', '--rooms', rooms, '--members', members, '--rate', String(rate),
+  '--duration', String(seconds), '--users', Number(rooms) >= 50 ? '100' : '20', '--via', 'ws', '--no-pin', '--base-url', base, '--server-pid', pids.join(','), '--label', label,
+  ...(out ? ['--out', out] : []),
+];
 const runner = (base: string, label: string, rate: number, pids: number[], seconds: number, out?: string) =>
-  execFileSync(process.execPath, [
-    '--import', 'tsx', 'loadtest/runner/cli.ts', '--scenario', 'rooms', '--rooms', rooms, '--members', members, '--rate', String(rate),
-    '--duration', String(seconds), '--users', Number(rooms) >= 50 ? '100' : '20', '--via', 'ws', '--no-pin', '--base-url', base, '--server-pid', pids.join(','), '--label', label,
-    ...(out ? ['--out', out] : []),
-  ], { encoding: 'utf8' });
+  execFileSync(process.execPath, runnerArgs(base, label, rate, pids, seconds, out), { encoding: 'utf8' });
 /** The runner, with each pid's CPU sampled from "sending starts" to its report: the steady state only. */
 function runnerSampling(base: string, label: string, rate: number, pids: number[], seconds: number): Promise<{ out: string; perProcess: number[] }> {
   return new Promise((resolve, reject) => {
-    const args = ['--import', 'tsx', 'loadtest/runner/cli.ts', '--scenario', 'rooms', '--rooms', rooms, '--members', members, '--rate', String(rate), '--duration', String(seconds), '--users', Number(rooms) >= 50 ? '100' : '20', '--via', 'ws', '--no-pin', '--base-url', base, '--server-pid', pids.join(','), '--label', label];
-    const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, runnerArgs(base, label, rate, pids, seconds), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let start: number[] | undefined;
     let end: number[] | undefined;

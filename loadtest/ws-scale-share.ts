@@ -14,10 +14,7 @@ const { values } = parseArgs({ options: { rooms: { type: 'string', default: '12'
 const [rooms, messages] = [Number(values.rooms), Number(values.messages)];
 const counts = values.instances!.split(',').map(Number);
 
-async function received(cluster: Phase3Cluster, name: string): Promise<number> {
-  const text = await fetch(`${await cluster.service(name).baseUrl}/metrics`).then((r) => r.text());
-  return Number(/^ws_room_events_received_total(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
-}
+const received = (cluster: Phase3Cluster, name: string) => cluster.metric(name, 'ws_room_events_received_total');
 
 const rows: { instances: number; perInstance: number[]; total: number; expected: number }[] = [];
 for (const n of counts) {

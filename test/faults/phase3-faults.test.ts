@@ -79,10 +79,7 @@ if (!phase3Available() || !canFault(deps)) {
 
 /** The message instance that wrote the most commands over one second of traffic: the scenario room's writer. */
 async function busiestWriter(cluster: Phase3Cluster): Promise<string> {
-  const written = async (name: string) => {
-    const text = await fetch(`${await cluster.service(name).baseUrl}/metrics`).then((r) => r.text());
-    return Number(/^room_writer_batch_size_sum(?:\{[^}]*\})? (\S+)$/m.exec(text)?.[1] ?? 0);
-  };
+  const written = (name: string) => cluster.metric(name, 'room_writer_batch_size_sum');
   const names = cluster.names.filter((n) => n.startsWith('message-'));
   const before = await Promise.all(names.map(written));
   await sleep(1000);
@@ -93,12 +90,6 @@ async function busiestWriter(cluster: Phase3Cluster): Promise<string> {
 /** Per instance: commands written (message) or room events consumed by its group (search, notification). */
 async function shares(cluster: Phase3Cluster): Promise<Record<string, number>> {
   const names = cluster.names.filter((n) => /^(message|search|notification)-/.test(n));
-  const values = await Promise.all(
-    names.map(async (name) => {
-      const text = await fetch(`${await cluster.service(name).baseUrl}/metrics`).then((r) => r.text());
-      const pattern = name.startsWith('message-') ? /^room_writer_batch_size_sum(?:\{[^}]*\})? (\S+)$/gm : /^eventbus_consumed_total\{[^}]*\} (\S+)$/gm;
-      return [...text.matchAll(pattern)].reduce((sum, m) => sum + Number(m[1]), 0);
-    }),
-  );
+  const values = await Promise.all(names.map((name) => cluster.metric(name, name.startsWith('message-') ? 'room_writer_batch_size_sum' : 'eventbus_consumed_total')));
   return Object.fromEntries(names.map((n, i) => [n, values[i]!]));
 }

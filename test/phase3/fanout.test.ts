@@ -21,13 +21,7 @@ const skip = phase3Available() ? false : 'needs DATABASE_URL (mysql), REDIS_URL,
 /** Reconnects of the room-channel connection wait this long: what is published meanwhile is lost for good. */
 const RECONNECT_DELAY_MS = 1500;
 
-async function metric(cluster: Phase3Cluster, service: string, name: string, labels = ''): Promise<number> {
-  const res = await fetch(`${await cluster.service(service).baseUrl}/metrics`);
-  const text = await res.text();
-  let sum = 0;
-  for (const line of text.split('\n')) if (line.startsWith(`${name}{`) && line.includes(labels)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
-  return sum;
-}
+const metric = (cluster: Phase3Cluster, service: string, name: string) => cluster.metric(service, name);
 
 function seqsOf(ws: WsClient, roomId: string): number[] {
   return ws.received.filter((f: Body) => f.type === 'event' && f.roomId === roomId).map((f: Body) => f.seq as number);

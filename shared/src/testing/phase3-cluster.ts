@@ -159,6 +159,17 @@ export class Phase3Cluster {
     return p;
   }
 
+  /** The sum of one metric's samples (series `name` or `name{…}` containing `labels`) on one process's /metrics. */
+  async metric(process: string, name: string, labels = ''): Promise<number> {
+    const text = await fetch(`${await this.service(process).baseUrl}/metrics`).then((r) => r.text());
+    let sum = 0;
+    for (const line of text.split('\n')) {
+      const series = line.slice(0, line.lastIndexOf(' '));
+      if ((series === name || series.startsWith(`${name}{`)) && series.includes(labels)) sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return sum;
+  }
+
   /** The instances of one role. */
   instances(role: Phase3Role): ServerProcess[] {
     return [...this.processes].filter(([n]) => n !== 'lb' && roleOf(n) === role).map(([, p]) => p);
@@ -196,11 +207,14 @@ export class Phase3Cluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const csv = await fetch(this.statsUrl).then((r) => r.text(), () => '');
-      const down = csv
-        .split('\n')
+      // HAProxy's CSV: a header line ("# pxname,svname,…,status,…"), then a row per frontend, server and backend.
+      const [header = '', ...rows] = csv.split('\n');
+      const columns = header.replace(/^# /, '').split(',');
+      const [server, status] = [columns.indexOf('svname'), columns.indexOf('status')];
+      const down = rows
         .map((line) => line.split(','))
-        .filter(([, server, , , , , , , , , , , , , , , , status]) => server && running.has(server) && status !== 'UP')
-        .map(([, server, , , , , , , , , , , , , , , , status]) => `${server} ${status}`);
+        .filter((f) => running.has(f[server]!) && f[status] !== 'UP')
+        .map((f) => `${f[server]} ${f[status]}`);
       if (csv && down.length === 0) return;
       if (Date.now() > deadline) throw new Error(`the load balancer does not route to ${down.join(', ') || 'anything (no stats)'}`);
       await new Promise((r) => setTimeout(r, 100));
