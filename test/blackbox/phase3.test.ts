@@ -1,14 +1,10 @@
 import t from 'tap';
-
-// Whatever a failed case leaves behind (a socket, a timer), the file ends: it says what was left, then exits.
-t.teardown(() => {
-  setTimeout(() => {
-    console.error(`# still alive 15 s after the last test: ${process.getActiveResourcesInfo().join(', ')}`);
-    process.exit();
-  }, 15_000).unref();
-});
+import { exitWhenDone } from '@chat/shared/testing/exit-when-done';
 import { Phase3Cluster, phase3Available } from '@chat/shared/testing/phase3-cluster';
 import { runBlackbox } from './run-suites';
+
+// A case that leaves a socket or a timer behind does not hold the file open.
+exitWhenDone(t);
 
 // The same black-box suite against Phase 3: every service its own process (3 ws and 2 message instances),
 // Kafka between them, behind HAProxy.

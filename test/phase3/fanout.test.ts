@@ -1,14 +1,11 @@
 import t from 'tap';
-
-t.teardown(() => {
-  setTimeout(() => {
-    console.error(`# still alive 15 s after the last test: ${process.getActiveResourcesInfo().join(', ')}`);
-    process.exit();
-  }, 15_000).unref();
-});
+import { exitWhenDone } from '@chat/shared/testing/exit-when-done';
 import { Redis } from 'ioredis';
 import { Phase3Cluster, phase3Available } from '@chat/shared/testing/phase3-cluster';
 import { api, sleep, WsClient, type Body } from '../blackbox/client';
+
+// A case that leaves a socket or a timer behind does not hold the file open.
+exitWhenDone(t);
 
 /**
  * Room events reach sockets over Redis pub/sub (ADR 0011): clients on both

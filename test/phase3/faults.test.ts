@@ -1,17 +1,13 @@
 import t from 'tap';
-
-// Whatever a failed case leaves behind (a socket, a timer), the file ends: it says what was left, then exits.
-t.teardown(() => {
-  setTimeout(() => {
-    console.error(`# still alive 15 s after the last test: ${process.getActiveResourcesInfo().join(', ')}`);
-    process.exit();
-  }, 15_000).unref();
-});
+import { exitWhenDone } from '@chat/shared/testing/exit-when-done';
 import { execFileSync } from 'node:child_process';
 import { openDatabase } from '@chat/shared/db/database';
 import { EsMessageIndex } from '@chat/search/es-message-index';
 import { Phase3Cluster, phase3Available } from '@chat/shared/testing/phase3-cluster';
 import { api, cmid, sleep, WsClient, type Api, type Session } from '../blackbox/client';
+
+// A case that leaves a socket or a timer behind does not hold the file open.
+exitWhenDone(t);
 
 /**
  * Phase 3 against the real broker: the room writer killed mid-stream, a ws
