@@ -1,5 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
+import { Agent, request } from 'undici';
 import { AppError, type ErrorCode, UnavailableError } from '../kernel/errors';
 
 /**
@@ -50,28 +51,47 @@ export interface RpcClientOptions {
   readonly routeKey?: (method: string, args: unknown[]) => string | undefined;
 }
 
+/**
+ * The connections internal calls share, per origin, kept open between calls.
+ * undici's `request` rather than `fetch`: a WS send is one call, and fetch's
+ * streams, abort signals and DOMExceptions cost the ws service about a third
+ * of its CPU at 500 msgs/s (docs/performance.md, "the internal hop").
+ * Bounded: at most this many connections to one origin; more calls queue.
+ */
+const rpcAgent = new Agent({ connections: 64, keepAliveTimeout: 10_000, keepAliveMaxTimeout: 30_000 });
+
+type RpcAnswer = { result?: unknown; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+
 export function rpcClient<T extends object>(baseUrl: string, name: string, token: string, options: RpcClientOptions = {}): T {
   const timeoutMs = options.timeoutMs ?? 10_000;
   return new Proxy({} as T, {
     get: (_target, method) => {
       if (typeof method !== 'string' || method === 'then') return undefined;
       return async (...args: unknown[]) => {
-        let res: Response;
         const headers: Record<string, string> = { 'content-type': 'application/json', 'x-internal-token': token };
         const key = options.routeKey?.(method, args);
         if (key) headers[ROUTE_HEADER] = key;
+        let body: RpcAnswer;
         try {
-          res = await fetch(`${baseUrl}/internal/rpc/${name}/${method}`, {
+          // Both timeouts: an instance that never answers (headers) or stalls mid-answer (body) fails the call.
+          const res = await request(`${baseUrl}/internal/rpc/${name}/${method}`, {
             method: 'POST',
             headers,
             body: JSON.stringify({ args }),
-            signal: AbortSignal.timeout(timeoutMs),
+            dispatcher: rpcAgent,
+            headersTimeout: timeoutMs,
+            bodyTimeout: timeoutMs,
           });
-        } catch {
+          if (res.statusCode >= 500) {
+            await res.body.dump();
+            throw new UnavailableError(`${name} service failed`);
+          }
+          body = (await res.body.json()) as RpcAnswer;
+        } catch (err) {
+          if (err instanceof UnavailableError) throw err;
+          // Unreachable, timed out, cut off, or an answer that is not ours (not JSON): the same to the caller.
           throw new UnavailableError(`${name} service unreachable`);
         }
-        if (res.status >= 500) throw new UnavailableError(`${name} service failed`);
-        const body = (await res.json()) as { result?: unknown; error?: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
         if (body.error) throw new RemoteError(body.error.code, body.error.message, body.error.details);
         return body.result;
       };
