@@ -26,8 +26,8 @@ function substringQuery(q: string): estypes.QueryDslQueryContainer {
   return {
     bool: {
       filter: [{ term: { deleted: false } }],
+      // The body itself is stored, not indexed: results are sorted by time, never ranked by it.
       must: [candidateQuery(q.trim()) as estypes.QueryDslQueryContainer],
-      should: [{ match: { body: { query: q, operator: 'and' } } }], // whole words rank higher
     },
   };
 }
