@@ -1,22 +1,31 @@
 import type { SubscribeOptions } from '@chat/shared/events/event-bus';
 import type { TimelineEvent } from '@chat/shared/events/timeline-events';
+import { CoalescingIndexWriter } from './coalescing-index-writer';
 import type { EsMessageIndex } from './es-message-index';
 
 /**
- * The search service's subscription (group "search", topic "room"): each
- * consumed batch is one `_bulk` request (docs/adr/0012); `handler` is the
- * per-event fallback the bus uses to isolate a poison event.
+ * Partition batches handled at once: every partition of the room topic (12
+ * today; room for more), so that a whole fetch becomes one `_bulk`.
+ */
+const PARTITIONS_AT_ONCE = 64;
+
+/**
+ * The search service's subscription (group "search", topic "room"): the
+ * partition batches consumed together are one `_bulk` request (docs/adr/0012);
+ * `handler` is the per-event fallback the bus uses to isolate a poison event.
  */
 export function searchSubscription(index: EsMessageIndex, onConsumed: (events: number) => void = () => {}): SubscribeOptions {
+  const writer = new CoalescingIndexWriter((events) => index.applyBatch(events));
   return {
     group: 'search',
     topics: ['room'],
+    partitionsConcurrently: PARTITIONS_AT_ONCE,
     handler: async (e) => {
       await index.apply(e.payload as TimelineEvent);
       onConsumed(1);
     },
     handleBatch: async (events) => {
-      const failures = await index.applyBatch(events.map((e) => e.payload as TimelineEvent));
+      const failures = await writer.apply(events.map((e) => e.payload as TimelineEvent));
       onConsumed(events.length);
       return failures.map((f) => ({ event: events[f.index]!, error: f.error }));
     },

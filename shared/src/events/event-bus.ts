@@ -39,6 +39,13 @@ export interface SubscribeOptions {
    */
   readonly fromLatest?: boolean;
   /**
+   * Kafka: partition batches this subscription handles at once (default: the
+   * bus's tuning, 3). A batch handler that merges concurrent batches into one
+   * request (search's `_bulk`) raises it to the topic's partition count, so a
+   * whole fetch is handled together. Per partition, always one at a time.
+   */
+  readonly partitionsConcurrently?: number;
+  /**
    * In-memory bus: attempts before a failing event goes to the dead-letter
    * sink (default 5). The Kafka bus ignores it: it retries a transient failure
    * without limit and dead-letters a deterministic one at once.

@@ -116,7 +116,7 @@ export class KafkaSubscription {
         await consumer.run({
           autoCommit: false,
           eachBatchAutoResolve: false,
-          partitionsConsumedConcurrently: this.d.tuning.partitionsConsumedConcurrently,
+          partitionsConsumedConcurrently: this.options.partitionsConcurrently ?? this.d.tuning.partitionsConsumedConcurrently,
           // kafkajs's disconnect waits for eachBatch; giveUp lets a close() that timed out leave anyway.
           eachBatch: (payload) => Promise.race([this.inFlight.track(consumeBatch(this.batch, payload)), this.inFlight.giveUp]),
         });

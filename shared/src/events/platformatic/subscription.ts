@@ -372,7 +372,7 @@ export class PlatformaticSubscription {
   }
 
   private pump(): void {
-    while (this.running < this.d.tuning.partitionsConsumedConcurrently && this.ready.length > 0 && !this.closing) {
+    while (this.running < (this.options.partitionsConcurrently ?? this.d.tuning.partitionsConsumedConcurrently) && this.ready.length > 0 && !this.closing) {
       const q = this.ready.shift()!;
       q.scheduled = false;
       if (q.busy || q.paused || !q.owned || q.length === 0) continue;
