@@ -33,10 +33,22 @@ export interface NotificationDeps {
  * the event is replayed) and signals it to the user's sockets.
  */
 export async function startNotifications(d: NotificationDeps): Promise<Subscription> {
+  const handler = notificationHandler(d);
   return d.bus.subscribe({
     group: 'notification',
     topics: ['room', 'user'],
-    handler: async (e: EventEnvelope) => {
+    handler,
+    // A partition's batch in one call (most events mention nobody and cost nothing), so the bus's
+    // bookkeeping (offsets, heartbeat checks) is per batch. A transient failure retries the batch (recording
+    // is idempotent); a poison event makes the bus fall back to `handler`, one event at a time, to isolate it.
+    handleBatch: async (events) => {
+      for (const e of events) await handler(e);
+    },
+  });
+}
+
+function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise<void> {
+  return async (e: EventEnvelope) => {
       if (e.type === 'user.registered') {
         const user = (e.payload as { user?: UserView } | null)?.user;
         // Invalid for good: dead-lettered at once (any other error is retried).
@@ -62,8 +74,7 @@ export async function startNotifications(d: NotificationDeps): Promise<Subscript
         }
         await d.bus.publish([{ id: d.newId(), type: 'notification.created', version: 1, key: userId, occurredAt: view.createdAt, payload: { userId, notification: view } }]);
       }
-    },
-  });
+  };
 }
 
 /** GET /v1/notifications?limit= : the caller's newest notifications. */
