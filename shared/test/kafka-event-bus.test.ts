@@ -128,6 +128,59 @@ t.test('Kafka specifics', { skip, timeout: 150_000 }, async (t) => {
     t.same(seen, events.map((_, i) => i + 1), 'every event once, in order');
   });
 
+  t.test('partitionsConcurrently: batches of many partitions are handled at once (default: three)', async (t) => {
+    const bus = await connectBus();
+    t.teardown(() => within(20_000, 'bus close', bus.close()));
+    // 30 keys: spread over more than five of the twelve partitions (all in fewer is vanishingly unlikely).
+    const keys = Array.from({ length: 30 }, () => randomUUID());
+    const mine = new Set<string>(keys);
+    let running = 0;
+    let most = 0;
+    let seen = 0;
+    const sub = await bus.subscribe({
+      group: group('concurrent'),
+      topics: ['room'],
+      partitionsConcurrently: 12,
+      handler: async () => {},
+      handleBatch: async (events) => {
+        if (!events.some((e) => mine.has(e.key))) return;
+        running++;
+        most = Math.max(most, running);
+        // Hold each batch until five run together (or 3 s): three at a time never gets there.
+        const start = Date.now();
+        while (most < 5 && Date.now() - start < 3000) await new Promise((r) => setTimeout(r, 10));
+        running--;
+        seen += events.filter((e) => mine.has(e.key)).length;
+      },
+    });
+    t.teardown(() => within(20_000, 'sub close', sub.close()));
+    await bus.publish(keys.map((k) => makeEvent(k, 1)));
+    await waitFor('every event', () => seen >= keys.length, 30_000);
+    t.ok(most >= 5, `${most} partition batches handled at once`);
+  });
+
+  t.test('lingerMs: a batch waits that long before it is handled, and nothing is lost or repeated', async (t) => {
+    const bus = await connectBus();
+    t.teardown(() => within(20_000, 'bus close', bus.close()));
+    const key = randomUUID();
+    const arrived: { n: number; at: number }[] = [];
+    const sub = await bus.subscribe({
+      group: group('linger'),
+      topics: ['room'],
+      lingerMs: 400,
+      handler: async () => {},
+      handleBatch: async (events) => {
+        for (const e of events) if (e.key === key) arrived.push({ n: nOf(e), at: Date.now() });
+      },
+    });
+    t.teardown(() => within(20_000, 'sub close', sub.close()));
+    const published = Date.now();
+    await bus.publish([makeEvent(key, 1), makeEvent(key, 2), makeEvent(key, 3)]);
+    await waitFor('three events', () => arrived.length >= 3, 30_000);
+    t.same(arrived.map((a) => a.n), [1, 2, 3], 'once each, in order');
+    t.ok(arrived[0]!.at - published >= 400, `handled ${arrived[0]!.at - published} ms after the publish`);
+  });
+
   t.test('topics are created with the declared partitions; events carry key and headers', async (t) => {
     const prefix = freshPrefix();
     const bus = await connectBus(prefix);

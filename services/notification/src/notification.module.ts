@@ -32,12 +32,23 @@ export interface NotificationDeps {
  * records one notification for that user (once per message, however often
  * the event is replayed) and signals it to the user's sockets.
  */
+/**
+ * How long a batch waits before it is handled (SubscribeOptions.lingerMs), so
+ * that each fetch brings many events instead of one: most events mention
+ * nobody, and reading them one fetch at a time was the cost. A mention is
+ * signalled at most this much later.
+ */
+const BATCH_LINGER_MS = 100;
+
 export async function startNotifications(d: NotificationDeps): Promise<Subscription> {
   const handler = notificationHandler(d);
   return d.bus.subscribe({
     group: 'notification',
     topics: ['room', 'user'],
     handler,
+    // Every partition of a fetch lingers at once, not three at a time.
+    partitionsConcurrently: 64,
+    lingerMs: BATCH_LINGER_MS,
     // A partition's batch in one call (most events mention nobody and cost nothing), so the bus's
     // bookkeeping (offsets, heartbeat checks) is per batch. A transient failure retries the batch (recording
     // is idempotent); a poison event makes the bus fall back to `handler`, one event at a time, to isolate it.

@@ -8,6 +8,13 @@ import type { EsMessageIndex } from './es-message-index';
  * today; room for more), so that a whole fetch becomes one `_bulk`.
  */
 const PARTITIONS_AT_ONCE = 64;
+/**
+ * Each batch waits this long before it is indexed (SubscribeOptions.lingerMs), so that a fetch brings
+ * many events: at 500 msgs/s, without it, nearly every event was a fetch and a `_bulk` of its own
+ * (Elasticsearch 3.8 CPU-s per 10,000 messages, 0.9 with it). Searches see writes after the index's
+ * next refresh (1 s) anyway.
+ */
+const INDEX_LINGER_MS = 100;
 
 /**
  * The search service's subscription (group "search", topic "room"): the
@@ -20,6 +27,7 @@ export function searchSubscription(index: EsMessageIndex, onConsumed: (events: n
     group: 'search',
     topics: ['room'],
     partitionsConcurrently: PARTITIONS_AT_ONCE,
+    lingerMs: INDEX_LINGER_MS,
     handler: async (e) => {
       await index.apply(e.payload as TimelineEvent);
       onConsumed(1);

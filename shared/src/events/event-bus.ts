@@ -46,6 +46,14 @@ export interface SubscribeOptions {
    */
   readonly partitionsConcurrently?: number;
   /**
+   * Kafka: each batch waits this long before it is handled, so that the next
+   * fetch brings many events instead of one (default 0). For groups that need
+   * no hurry (search, notifications): at a few hundred events a second, a
+   * fetch, a handler call and a request per event cost more than the work.
+   * The in-memory bus ignores it (it has no fetches to save).
+   */
+  readonly lingerMs?: number;
+  /**
    * In-memory bus: attempts before a failing event goes to the dead-letter
    * sink (default 5). The Kafka bus ignores it: it retries a transient failure
    * without limit and dead-letters a deterministic one at once.

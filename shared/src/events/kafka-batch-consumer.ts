@@ -19,6 +19,8 @@ export interface BatchContext {
   readonly tracker: KafkaOffsetTracker;
   readonly retries: KafkaPartitionRetries;
   readonly heartbeatEveryMs: number;
+  /** SubscribeOptions.lingerMs (0: none). */
+  readonly lingerMs: number;
   readonly log: BusLogger;
   isClosing(): boolean;
   /** close() gave up waiting: whatever finishes now must not be committed. */
@@ -43,6 +45,8 @@ export async function consumeBatch(ctx: BatchContext, payload: EachBatchPayload)
   const { topic, partition, messages } = payload.batch;
   const epoch = ctx.tracker.epoch;
   const commitOnce: CommitOnce = (offsets) => payload.commitOffsetsIfNecessary(offsets);
+  // Far below the session timeout: no heartbeat is missed. The checks below see a close that came meanwhile.
+  if (ctx.lingerMs > 0 && messages.length > 0 && !ctx.isClosing()) await new Promise((resolve) => setTimeout(resolve, ctx.lingerMs));
   if (ctx.handleBatch && messages.length > 0) {
     if (ctx.isClosing() || !payload.isRunning() || payload.isStale() || !ctx.tracker.owns(topic, partition, epoch)) return;
     const handleBatch = ctx.handleBatch;

@@ -60,6 +60,7 @@ export class KafkaSubscription {
       tracker: this.tracker,
       retries: this.retries,
       heartbeatEveryMs: Math.max(100, Math.floor(d.tuning.heartbeatInterval / 2)),
+      lingerMs: options.lingerMs ?? 0,
       log: d.log,
       isClosing: () => this.closing,
       isAbandoned: () => this.inFlight.abandoned,

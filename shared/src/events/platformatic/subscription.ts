@@ -100,6 +100,7 @@ export class PlatformaticSubscription {
       tracker: this.tracker,
       retries: this.retries,
       heartbeatEveryMs: Math.max(100, Math.floor(d.tuning.heartbeatInterval / 2)),
+      lingerMs: options.lingerMs ?? 0,
       log: d.log,
       isClosing: () => this.closing,
       isAbandoned: () => this.inFlight.abandoned,
