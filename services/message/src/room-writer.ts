@@ -13,7 +13,6 @@ import { evolve } from './domain/room.evolve';
 import { cloneState, directKeyOf, memberView, roomView, type RoomState } from './domain/room.state';
 import { findDirectRoomId, findEarlierPosts, findMessage, loadRoomState, lockRoomHead, lockRoomHeads, postKeyOf } from './room.repository';
 import { appendTimeline } from './timeline.appender';
-import { outboxIdOf } from './outbox-id';
 
 interface Pending {
   command: RoomCommand;
@@ -268,8 +267,7 @@ export class RoomWriter implements RoomCommands {
   private async store(trx: Transaction<Database>, lanes: Decided[]): Promise<Stored> {
     const changed = lanes.filter((l) => l.events.length > 0 && l.state);
     if (changed.length === 0) return { lanes, outboxId: undefined, envelopes: [] };
-    const envelopes = await appendTimeline(trx, changed.map((l) => ({ events: l.events, after: l.state! })), this.o.newId);
-    const outboxId = await outboxIdOf(trx, this.o.db.dialect);
+    const { envelopes, outboxId } = await appendTimeline(trx, changed.map((l) => ({ events: l.events, after: l.state! })), this.o.newId);
     return { lanes, outboxId, envelopes };
   }
 

@@ -41,15 +41,16 @@ async function insertChunked<T extends 'room_events' | 'messages'>(trx: Transact
  * whatever the number of rooms: the log rows of every room in one INSERT, new
  * messages in one INSERT, every room head in one UPDATE. Other projections
  * (members, edits, deletes) are applied room by room. Returns the envelopes,
- * room by room in the order given.
+ * room by room in the order given, and the outbox row's id (from the INSERT's
+ * answer: no `SELECT LAST_INSERT_ID()` round trip).
  */
 export async function appendTimeline(
   trx: Transaction<Database>,
   rooms: readonly RoomAppend[],
   newId: () => string,
-): Promise<EventEnvelope<TimelineEvent>[]> {
+): Promise<{ envelopes: EventEnvelope<TimelineEvent>[]; outboxId: number | undefined }> {
   const changed = rooms.filter((r) => r.events.length > 0);
-  if (changed.length === 0) return [];
+  if (changed.length === 0) return { envelopes: [], outboxId: undefined };
   const envelopes = changed.flatMap((r) => r.events.map((e) => envelopeOf(e, newId())));
   const rows: Insertable<Database['room_events']>[] = envelopes.map((env) => ({
     room_id: env.payload.roomId,
@@ -72,8 +73,8 @@ export async function appendTimeline(
   }
   await insertChunked(trx, 'messages', posted);
   await updateRoomHeads(trx, changed);
-  await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes), created_at: Date.now() }).execute();
-  return envelopes;
+  const outbox = await trx.insertInto('outbox').values({ event: JSON.stringify(envelopes), created_at: Date.now() }).executeTakeFirst();
+  return { envelopes, outboxId: Number(outbox.insertId) };
 }
 
 /** Every changed room's head (last seq, last event time, member count) in one UPDATE … CASE. */
