@@ -24,7 +24,7 @@ await runService(async (config) => {
   await index.ensureIndex();
   checks = { ...infra.checks, elasticsearch: () => index.ping() };
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', internalToken(config.jwt.secret));
-  const subscription = await infra.bus.subscribe(searchSubscription(index, (n) => metrics.busConsumed.inc({ group: 'search' }, n)));
+  const subscription = await infra.bus.subscribe(searchSubscription(index));
   await searchRoutes(app, { queries, search: async (q) => index.search(q, q.roomId ? [q.roomId] : await queries.roomIdsOf(q.userId)) });
   return {
     app,

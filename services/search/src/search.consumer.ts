@@ -21,7 +21,7 @@ const INDEX_LINGER_MS = 100;
  * partition batches consumed together are one `_bulk` request (docs/adr/0012);
  * `handler` is the per-event fallback the bus uses to isolate a poison event.
  */
-export function searchSubscription(index: EsMessageIndex, onConsumed: (events: number) => void = () => {}): SubscribeOptions {
+export function searchSubscription(index: EsMessageIndex): SubscribeOptions {
   const writer = new CoalescingIndexWriter((events) => index.applyBatch(events));
   return {
     group: 'search',
@@ -30,11 +30,9 @@ export function searchSubscription(index: EsMessageIndex, onConsumed: (events: n
     lingerMs: INDEX_LINGER_MS,
     handler: async (e) => {
       await index.apply(e.payload as TimelineEvent);
-      onConsumed(1);
     },
     handleBatch: async (events) => {
       const failures = await writer.apply(events.map((e) => e.payload as TimelineEvent));
-      onConsumed(events.length);
       return failures.map((f) => ({ event: events[f.index]!, error: f.error }));
     },
   };

@@ -6,7 +6,9 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { Client } from '@elastic/elasticsearch';
 import type { EventEnvelope } from '@chat/shared/events/event-envelope';
+import { InstrumentedEventBus } from '@chat/shared/events/instrumented-event-bus';
 import { KafkaEventBus } from '@chat/shared/events/kafka-event-bus';
+import { createMetrics } from '@chat/shared/metrics/metrics';
 import type { MessageView, TimelineEvent } from '@chat/shared/events/timeline-events';
 import { cleanupKafka, freshPrefix, testBusOptions, waitFor, within } from '../../../shared/test/kafka-test-support';
 import { EsMessageIndex } from '../src/es-message-index';
@@ -59,9 +61,12 @@ t.test('a consumed batch is one _bulk request; the refused document alone is dea
   }
   const envelopes = events.map(envelope);
   await bus.publish(envelopes); // before the group exists: it starts at the beginning and fetches them in batches
-  let consumed = 0;
-  await bus.subscribe(searchSubscription(index, (n) => (consumed += n)));
-  await waitFor('every event consumed or dead-lettered', () => consumed >= envelopes.length, 30_000);
+  // Through the instrumented bus, as the service runs it: a batch subscriber's events count in eventbus_consumed_total.
+  const metrics = createMetrics('search-consumer-test');
+  await new InstrumentedEventBus(bus, metrics).subscribe(searchSubscription(index));
+  const consumed = async () => (await metrics.busConsumed.get()).values.find((v) => v.labels.group === 'search')?.value ?? 0;
+  await waitFor('every event consumed or dead-lettered', async () => (await consumed()) + bus.deadLetters().length >= envelopes.length, 30_000);
+  t.equal(await consumed(), envelopes.length - bad.length, 'eventbus_consumed_total counts the indexed events (the refused ones are dead letters)');
   await waitFor('three dead letters', () => bus.deadLetters().length >= 3, 10_000);
 
   t.ok(bulks >= 1 && bulks <= rooms.length, `${envelopes.length} events in ${bulks} _bulk request(s) (at most one per partition batch)`);

@@ -67,14 +67,27 @@ export class InstrumentedEventBus implements EventBus {
       },
       handler: async (e) => {
         await options.handler(e);
-        this.metrics.busConsumed.inc({ group });
-        const done = (this.handled.get(group) ?? 0) + 1;
-        this.handled.set(group, done);
-        if (this.brokerGroups.has(group)) return;
-        const sent = topics.reduce((n, t) => n + (this.published.get(t) ?? 0), 0);
-        this.metrics.busLag.set({ group }, Math.max(0, sent - done));
+        this.consumed(group, topics, 1);
       },
+      // A batch subscriber's events count as they are handled too (its returned failures go to onDeadLetter).
+      ...(options.handleBatch && {
+        handleBatch: async (events: readonly EventEnvelope[]) => {
+          const failures = await options.handleBatch!(events);
+          this.consumed(group, topics, events.length - (failures?.length ?? 0));
+          return failures;
+        },
+      }),
     });
+  }
+
+  private consumed(group: string, topics: readonly string[], n: number): void {
+    if (n <= 0) return;
+    this.metrics.busConsumed.inc({ group }, n);
+    const done = (this.handled.get(group) ?? 0) + n;
+    this.handled.set(group, done);
+    if (this.brokerGroups.has(group)) return;
+    const sent = topics.reduce((count, t) => count + (this.published.get(t) ?? 0), 0);
+    this.metrics.busLag.set({ group }, Math.max(0, sent - done));
   }
 
   deadLetters(): readonly DeadLetter[] {
