@@ -28,11 +28,6 @@ export interface NotificationDeps {
 }
 
 /**
- * Mentions: a message.posted naming `@username` of a member of that room
- * records one notification for that user (once per message, however often
- * the event is replayed) and signals it to the user's sockets.
- */
-/**
  * How long a batch waits before it is handled (SubscribeOptions.lingerMs), so
  * that each fetch brings many events instead of one: most events mention
  * nobody, and reading them one fetch at a time was the cost. A mention is
@@ -40,6 +35,11 @@ export interface NotificationDeps {
  */
 const BATCH_LINGER_MS = 100;
 
+/**
+ * Mentions: a message.posted naming `@username` of a member of that room
+ * records one notification for that user (once per message, however often
+ * the event is replayed) and signals it to the user's sockets.
+ */
 export async function startNotifications(d: NotificationDeps): Promise<Subscription> {
   const handler = notificationHandler(d);
   return d.bus.subscribe({
@@ -60,31 +60,31 @@ export async function startNotifications(d: NotificationDeps): Promise<Subscript
 
 function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise<void> {
   return async (e: EventEnvelope) => {
-      if (e.type === 'user.registered') {
-        const user = (e.payload as { user?: UserView } | null)?.user;
-        // Invalid for good: dead-lettered at once (any other error is retried).
-        if (typeof user?.username !== 'string' || typeof user.id !== 'string') throw new PoisonEventError('user.registered without a user');
-        const exists = await d.db.kysely.selectFrom('notification_usernames').select('user_id').where('username', '=', user.username).executeTakeFirst();
-        if (!exists) await d.db.kysely.insertInto('notification_usernames').values({ username: user.username, user_id: user.id }).execute().catch((err) => { if (!isUniqueViolation(err)) throw err; });
-        return;
+    if (e.type === 'user.registered') {
+      const user = (e.payload as { user?: UserView } | null)?.user;
+      // Invalid for good: dead-lettered at once (any other error is retried).
+      if (typeof user?.username !== 'string' || typeof user.id !== 'string') throw new PoisonEventError('user.registered without a user');
+      const exists = await d.db.kysely.selectFrom('notification_usernames').select('user_id').where('username', '=', user.username).executeTakeFirst();
+      if (!exists) await d.db.kysely.insertInto('notification_usernames').values({ username: user.username, user_id: user.id }).execute().catch((err) => { if (!isUniqueViolation(err)) throw err; });
+      return;
+    }
+    const event = e.payload as TimelineEvent;
+    if (event?.type !== 'message.posted') return;
+    if (typeof event.message?.body !== 'string' || typeof event.seq !== 'number') throw new PoisonEventError('message.posted without a message');
+    const names = mentionedUsernames(event.message.body);
+    if (names.length === 0) return;
+    const users = await d.db.kysely.selectFrom('notification_usernames').select(['user_id']).where('username', 'in', names).execute();
+    for (const { user_id: userId } of users) {
+      if (userId === event.actorId || !(await d.queries.roleOf(event.roomId, userId))) continue;
+      const view: NotificationView = { id: d.newId(), kind: 'mention', roomId: event.roomId, messageId: event.message.id, seq: event.seq, actorId: event.actorId, createdAt: event.occurredAt };
+      try {
+        await d.db.kysely.insertInto('notifications').values({ id: view.id, user_id: userId, kind: 'mention', room_id: view.roomId, message_id: view.messageId, actor_id: view.actorId, seq: view.seq, created_at: Date.parse(view.createdAt) }).execute();
+      } catch (err) {
+        if (isUniqueViolation(err)) continue; // already recorded and signalled by an earlier delivery
+        throw err;
       }
-      const event = e.payload as TimelineEvent;
-      if (event?.type !== 'message.posted') return;
-      if (typeof event.message?.body !== 'string' || typeof event.seq !== 'number') throw new PoisonEventError('message.posted without a message');
-      const names = mentionedUsernames(event.message.body);
-      if (names.length === 0) return;
-      const users = await d.db.kysely.selectFrom('notification_usernames').select(['user_id']).where('username', 'in', names).execute();
-      for (const { user_id: userId } of users) {
-        if (userId === event.actorId || !(await d.queries.roleOf(event.roomId, userId))) continue;
-        const view: NotificationView = { id: d.newId(), kind: 'mention', roomId: event.roomId, messageId: event.message.id, seq: event.seq, actorId: event.actorId, createdAt: event.occurredAt };
-        try {
-          await d.db.kysely.insertInto('notifications').values({ id: view.id, user_id: userId, kind: 'mention', room_id: view.roomId, message_id: view.messageId, actor_id: view.actorId, seq: view.seq, created_at: Date.parse(view.createdAt) }).execute();
-        } catch (err) {
-          if (isUniqueViolation(err)) continue; // already recorded and signalled by an earlier delivery
-          throw err;
-        }
-        await d.bus.publish([{ id: d.newId(), type: 'notification.created', version: 1, key: userId, occurredAt: view.createdAt, payload: { userId, notification: view } }]);
-      }
+      await d.bus.publish([{ id: d.newId(), type: 'notification.created', version: 1, key: userId, occurredAt: view.createdAt, payload: { userId, notification: view } }]);
+    }
   };
 }
 

@@ -10,8 +10,9 @@ export const FANOUT_GROUP = 'ws-fanout';
  * Kafka → Redis: each committed timeline event of the `room` topic is
  * published to its room's channel, in partition order (so in seq order per
  * room). A partition's batch is one Redis pipeline, and the partitions of a
- * fetch are relayed at once (not three at a time): per event, the relay was
- * a third of the ws service's busy CPU at 500 msgs/s. A failed publish fails
+ * fetch are relayed at once (not three at a time): an event at a time, the
+ * bus's bookkeeping and a Redis round trip per event were a large share of
+ * the ws service's CPU at 500 msgs/s. A failed publish fails
  * the batch: the bus retries it, and the room's later events wait (at least
  * once: a listener drops repeats by seq).
  */
