@@ -45,16 +45,32 @@ function canListen(port: number): Promise<boolean> {
   });
 }
 
+/** Ports this process handed out: a cluster picks a dozen before any is bound, and must not get one twice. */
+const handedOut = new Set<number>();
+
 /**
  * A port free now, below the kernel's ephemeral range: a server started
  * seconds later (a cluster's load balancer starts after a dozen processes
  * opened their outgoing connections) cannot find it taken by one of them.
+ * Never the same port twice in one process, and each test process draws
+ * from its own slice of the range (by pid), so that two test files running
+ * side by side do not pick the same port while neither has bound it yet
+ * (seen once in CI: HAProxy's stats port taken, 'Address already in use').
  */
 export async function freePort(): Promise<number> {
+  const low = 10_000;
   const high = ephemeralLow() - 1;
-  for (let attempt = 0; attempt < 100; attempt++) {
-    const port = 10_000 + Math.floor(Math.random() * (high - 10_000));
-    if (await canListen(port)) return port;
+  const slices = 8;
+  const size = Math.floor((high - low) / slices);
+  const start = low + (process.pid % slices) * size;
+  for (let attempt = 0; attempt < 200; attempt++) {
+    // The first half of the attempts in this process's slice, then anywhere in the range.
+    const port = attempt < 100 ? start + Math.floor(Math.random() * size) : low + Math.floor(Math.random() * (high - low));
+    if (handedOut.has(port)) continue;
+    if (await canListen(port)) {
+      handedOut.add(port);
+      return port;
+    }
   }
   throw new Error('no free port below the ephemeral range');
 }
