@@ -15,7 +15,7 @@ interface Waiting {
  * flight go to Elasticsearch as ONE `applyBatch`, one request at a time.
  * At 500 msgs/s a partition's batch holds one or two events; a `_bulk` per
  * partition batch made Elasticsearch pay a request and a translog sync for
- * each (docs/performance.md, "group commit for the index").
+ * each (docs/performance.md, "Phase 3 cost, second round").
  *
  * Each caller gets back only its own refused events (positions in its own
  * batch). If the merged call rejects (transient), every caller in it rejects
