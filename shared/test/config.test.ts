@@ -12,6 +12,8 @@ t.test('defaults: port 3000, embedded SQLite in the data dir, a generated JWT se
   t.equal(a.databaseUrl, `sqlite:${join(dataDir, 'chat.db')}`);
   t.equal(a.redisUrl, undefined);
   t.equal(a.rateLimit.enabled, true);
+  t.equal(a.sqliteSynchronous, 'FULL', 'an ack survives a power loss unless told otherwise');
+  t.equal(loadConfig({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'normal' }).sqliteSynchronous, 'NORMAL');
   t.equal(loadConfig({ DATA_DIR: dataDir }).jwt.secret, a.jwt.secret);
 });
 
@@ -26,6 +28,7 @@ t.test('a bad value names its variable', async (t) => {
     KAFKA_BROKERS: 'no port',
     WS_ALLOWED_ORIGINS: 'not-an-origin',
     LOG_LEVEL: 'loud',
+    SQLITE_SYNCHRONOUS: 'OFF',
     TRUST_PROXY: '10.0.0.0/33',
     METRICS_ALLOWED_ADDRESSES: 'localhost',
     HTTP_MAX_CONNECTIONS_PER_ADDRESS: '-1',

@@ -1,7 +1,6 @@
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import SQLite from 'better-sqlite3';
-import { Kysely, Migrator, MysqlDialect, SqliteDialect, type Migration, type SqliteDatabase } from 'kysely';
+import { Kysely, Migrator, MysqlDialect, type Migration } from 'kysely';
 import { createPool } from 'mysql2';
 import { createPool as createPromisePool } from 'mysql2/promise';
 import * as initial from './migrations/2026-11-25-001-initial';
@@ -9,6 +8,7 @@ import * as notifications from './migrations/2026-11-25-002-notifications';
 import * as partitionTimeline from './migrations/2026-11-25-003-partition-timeline';
 import * as nopadCollation from './migrations/2026-11-27-001-nopad-collation';
 import type { Database } from './schema';
+import { SqliteThread, WorkerSqliteDialect, type SqliteSynchronous } from './worker-sqlite-dialect';
 
 export type Dialect = 'mysql' | 'sqlite';
 
@@ -61,31 +61,6 @@ function openMysql(databaseUrl: string, poolSize: number): Db {
 }
 
 /**
- * better-sqlite3 behind a statement cache. Kysely prepares every query it runs;
- * preparing was ~16 % of the embedded write path's CPU (docs/performance.md).
- * Statements are reused by SQL text (least recently used dropped past `max`);
- * one still iterating (a stream) is never handed out twice.
- */
-function withStatementCache(db: SQLite.Database, max = 500): SqliteDatabase {
-  const cache = new Map<string, SQLite.Statement>();
-  return {
-    close: () => db.close(),
-    prepare(sql: string) {
-      const cached = cache.get(sql);
-      if (cached && !cached.busy) {
-        cache.delete(sql);
-        cache.set(sql, cached);
-        return cached;
-      }
-      const stmt = db.prepare(sql);
-      cache.set(sql, stmt);
-      if (cache.size > max) cache.delete(cache.keys().next().value!);
-      return stmt;
-    },
-  };
-}
-
-/**
  * The database holds password hashes and refresh-token hashes: its files are
  * the owner's alone. A new data directory is 0700; the database file is
  * created 0600 (SQLite gives its -wal and -shm files the same mode), and an
@@ -100,18 +75,14 @@ function ownerOnly(file: string): void {
   }
 }
 
-function openSqlite(file: string): Db {
+function openSqlite(file: string, synchronous: SqliteSynchronous): Db {
   if (file !== ':memory:') ownerOnly(file);
-  const sqlite = new SQLite(file);
-  sqlite.pragma('journal_mode = WAL');
-  // FULL: a commit is on disk before we acknowledge it, even if the machine loses power.
-  sqlite.pragma('synchronous = FULL');
-  sqlite.pragma('busy_timeout = 5000');
-  sqlite.pragma('foreign_keys = OFF');
+  // Every statement runs on the store's own thread: the event loop never waits on SQLite or on a commit's fsync.
+  const thread = new SqliteThread({ file, synchronous });
   return {
-    kysely: new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) }),
+    kysely: new Kysely<Database>({ dialect: new WorkerSqliteDialect(thread) }),
     dialect: 'sqlite',
-    poolStats: () => ({ inUse: 0, idle: 1, waiting: 0 }),
+    poolStats: () => ({ inUse: thread.pending > 0 ? 1 : 0, idle: thread.pending > 0 ? 0 : 1, waiting: Math.max(0, thread.pending - 1) }),
     close: async function () {
       await this.kysely.destroy();
     },
@@ -119,10 +90,10 @@ function openSqlite(file: string): Db {
 }
 
 /** Opens the database named by DATABASE_URL (mysql://… or sqlite:<path>) and brings its schema up to date. */
-export async function openDatabase(databaseUrl: string, options: { poolSize?: number } = {}): Promise<Db> {
+export async function openDatabase(databaseUrl: string, options: { poolSize?: number; sqliteSynchronous?: SqliteSynchronous } = {}): Promise<Db> {
   let db: Db;
   if (databaseUrl.startsWith('sqlite:')) {
-    db = openSqlite(databaseUrl.slice('sqlite:'.length));
+    db = openSqlite(databaseUrl.slice('sqlite:'.length), options.sqliteSynchronous ?? 'FULL');
   } else {
     await ensureMysqlDatabase(new URL(databaseUrl));
     db = openMysql(databaseUrl, options.poolSize ?? 10);

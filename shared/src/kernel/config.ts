@@ -13,6 +13,8 @@ export interface Config {
   readonly host: string;
   readonly dataDir: string;
   readonly databaseUrl: string;
+  /** SQLITE_SYNCHRONOUS (embedded store): FULL (default), an ack survives a power loss; NORMAL, only a process crash (docs/adr/0015). */
+  readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly redisUrl: string | undefined;
   readonly kafkaBrokers: string[] | undefined;
   /** Prefix of every topic and consumer group (several deployments on one broker). */
@@ -109,6 +111,12 @@ function url(env: Env, name: string, protocols: string[]): string | undefined {
   return raw;
 }
 
+function sqliteSynchronous(env: Env): 'FULL' | 'NORMAL' {
+  const raw = (env.SQLITE_SYNCHRONOUS?.trim() || 'FULL').toUpperCase();
+  if (raw !== 'FULL' && raw !== 'NORMAL') throw new ConfigError('SQLITE_SYNCHRONOUS', `must be FULL or NORMAL, got "${env.SQLITE_SYNCHRONOUS}"`);
+  return raw;
+}
+
 function databaseUrl(env: Env, dataDir: string): string {
   const raw = env.DATABASE_URL?.trim();
   if (!raw) return `sqlite:${join(dataDir, 'chat.db')}`;
@@ -196,6 +204,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST?.trim() || '0.0.0.0',
     dataDir,
     databaseUrl: databaseUrl(env, dataDir),
+    sqliteSynchronous: sqliteSynchronous(env),
     redisUrl: url(env, 'REDIS_URL', ['redis:', 'rediss:']),
     kafkaBrokers: brokers ? brokers.split(',').map((b) => b.trim()) : undefined,
     kafkaTopicPrefix: kafkaTopicPrefix(env),

@@ -43,7 +43,7 @@ function instrument(redis: Redis, metrics: Metrics): void {
  * and rate limits in Redis; unset: in process.
  */
 export async function openInfrastructure(config: Config, metrics: Metrics, clientId = 'monolith', options: { database?: boolean } = {}): Promise<Infrastructure> {
-  const db = options.database === false ? undefined : await openDatabase(config.databaseUrl);
+  const db = options.database === false ? undefined : await openDatabase(config.databaseUrl, { sqliteSynchronous: config.sqliteSynchronous });
   let redis: Redis | undefined;
   if (config.redisUrl) {
     // commandTimeout: a frozen Redis (connected, answering nothing) fails a command in 2 s instead of never.
