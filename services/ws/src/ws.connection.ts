@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import type { Socket } from 'node:net';
 import type { Counter } from 'prom-client';
 import type { RawData, WebSocket } from 'ws';
 import type { AccessTokens } from '@chat/shared/auth/access-token';
@@ -10,6 +11,7 @@ import type { PendingSend } from './message-sender';
 import type { ReplayScheduler } from './replay-scheduler';
 import type { RoomSubscription } from './room-subscription';
 import type { Subscriber } from './room-subscriptions';
+import { corkUntilCheckPhase } from './socket-cork';
 import { SocketDrain } from './socket-drain';
 import { errorFrame, parseFrame, type ClientFrame } from './ws.frames';
 
@@ -111,6 +113,7 @@ export class WsConnection implements Subscriber {
       this.closeSlow();
       return false;
     }
+    corkUntilCheckPhase((this.socket as unknown as { _socket?: Socket })._socket);
     this.socket.send(text);
     this.host.metrics.framesOut.inc();
     return true;
