@@ -277,19 +277,24 @@ export class RoomWriter implements RoomCommands {
    * retries a refused publish in place; the lane is free once this returns.
    */
   private async afterCommit({ lanes, outboxId, envelopes }: Stored): Promise<void> {
-    for (const { events, roomId, state } of lanes) {
-      if (!roomId || !state) continue;
-      this.rememberState(roomId, state);
-      await this.o.cache.putHead(roomId, state.lastSeq).catch(() => undefined);
-      if (events.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
-        const members = state.deleted ? {} : (Object.fromEntries([...state.members].map(([id, m]) => [id, m.role])) as Record<string, Role>);
-        await this.o.cache.putMembers(roomId, members).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
-      }
-    }
+    // Every room's cache writes at once: one round trip to Redis for the group (one write when pipelined), not one per room.
+    await Promise.all(lanes.map((lane) => this.updateCache(lane)));
     this.trimStates();
     // Committed is durable: answer now, whatever the bus does. The handover never waits for the bus.
     for (const { settled } of lanes) for (const s of settled) (s.error === undefined ? s.pending.resolve(s.result!) : s.pending.reject(s.error));
     if (outboxId !== undefined) await this.o.relay.publishCommitted(outboxId, envelopes);
+  }
+
+  /** The room's state kept, and the shared cache told its new head (and members, when they changed). */
+  private async updateCache({ events, roomId, state }: Decided): Promise<void> {
+    if (!roomId || !state) return;
+    this.rememberState(roomId, state);
+    const head = this.o.cache.putHead(roomId, state.lastSeq).catch(() => undefined);
+    if (events.some((e) => e.type.startsWith('member.') || e.type.startsWith('room.'))) {
+      const members = state.deleted ? {} : (Object.fromEntries([...state.members].map(([id, m]) => [id, m.role])) as Record<string, Role>);
+      await this.o.cache.putMembers(roomId, members).catch(() => this.o.cache.forget(roomId).catch(() => undefined));
+    }
+    await head;
   }
 
   /**
