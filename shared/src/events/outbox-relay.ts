@@ -165,7 +165,9 @@ export class OutboxRelay {
     while (this.wanted && !this.stopping) {
       this.wanted = false;
       try {
-        if ((await this.exclusive(() => this.step())) > 0) this.wanted = true;
+        // Look again at once only if the table may hold more: rows written here later are handed over
+        // (a kick); rows other instances write are found by the poll every flushMs.
+        if ((await this.exclusive(() => this.step())).more) this.wanted = true;
         this.failures = 0;
       } catch (err) {
         this.failures++;
@@ -202,7 +204,7 @@ export class OutboxRelay {
       let rows = 0;
       let failure: unknown;
       try {
-        for (let n = await this.step(); n > 0; n = await this.step()) rows += n;
+        for (let n = (await this.step()).published; n > 0; n = (await this.step()).published) rows += n;
       } catch (err) {
         failure = err ?? new Error('outbox step failed');
       }
@@ -212,19 +214,23 @@ export class OutboxRelay {
     });
   }
 
-  /** Publishes the oldest rows in one bus call; returns how many (0: nothing to do). Throws if a read or the bus fails. */
-  private async step(): Promise<number> {
+  /**
+   * Publishes the oldest rows in one bus call: how many (0: nothing to do),
+   * and whether the table may hold more than that read saw (a full page, or
+   * rows left for the next publish). Throws if a read or the bus fails.
+   */
+  private async step(): Promise<{ published: number; more: boolean }> {
     await this.deletePublished(false);
     if (!this.lease.held) {
       this.releaseAll();
-      return 0;
+      return { published: 0, more: false };
     }
     const handoversBefore = this.handovers;
     let q = this.db.selectFrom('outbox').select('id').orderBy('id').limit(PAGE_ROWS);
     if (this.published.size > 0) q = q.where('id', 'not in', [...this.published]);
     const ids = (await q.execute()).map((r) => Number(r.id));
     this.forgetPublishedElsewhere(ids, handoversBefore);
-    if (ids.length === 0) return 0;
+    if (ids.length === 0) return { published: 0, more: false };
     const page = await this.pageOf(ids);
     // Every row of the page was deleted meanwhile (another relay published it): look again.
     if (page.length === 0) return this.step();
@@ -234,7 +240,7 @@ export class OutboxRelay {
       this.published.add(id);
     }
     this.counters.rowsPublished += page.length;
-    return page.length;
+    return { published: page.length, more: ids.length === PAGE_ROWS || page.length < ids.length };
   }
 
   /** The oldest rows' events, in id order, up to maxPublishEnvelopes (at least one row): held ones from memory, the rest from the table. */
