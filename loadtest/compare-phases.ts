@@ -2,6 +2,8 @@
 // Needs DATABASE_URL, REDIS_URL, KAFKA_BROKERS, ELASTICSEARCH_URL (eval "$(npm run -s services:up -- mysql redis kafka elasticsearch)").
 // RATES=50,200 (msgs/s over WS, 10 rooms × 10 members, 15 s each, after a 5 s warm-up run that is not reported:
 // a fresh process first loads modules and compiles its hot paths, Phase 3 in eight processes).
+// SCENARIO=ladder: the user ladder (runner/ladder.ts) once per phase instead of the rates, STEPS=100,500,1000,5000,10000
+// STEP_SECONDS=30; CPU summed over the same pids, gauges from every service's /metrics (Phase 3).
 // "Server CPU" is the whole server side: Phase 1 = monolith + MariaDB + Redis; Phase 3 = every service + MariaDB
 // + Redis + Kafka + Elasticsearch.
 import { execFileSync, spawn } from 'node:child_process';
@@ -64,7 +66,44 @@ function runnerSampling(base: string, label: string, rate: number, pids: number[
   });
 }
 const warmUp = (base: string, rate: number, pids: number[]) => void runner(base, 'warm-up', rate, pids, 5, tmpdir());
+/** SCENARIO=ladder: the runner's ladder against one phase; its report goes to loadtest/results like the rates' runs. */
+const ladder = (base: string, label: string, pids: number[], metricsUrls: string[]) =>
+  execFileSync(process.execPath, [
+    '--import', 'tsx', 'loadtest/runner/cli.ts', '--scenario', 'ladder', '--steps', process.env.STEPS ?? '100,500,1000,5000,10000',
+    '--step-seconds', process.env.STEP_SECONDS ?? '30', '--users', '100', '--no-pin', '--base-url', base, '--server-pid', pids.join(','),
+    '--metrics-url', metricsUrls.join(','), '--label', label,
+  ], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] });
 const keep = (out: string) => out.split('\n').filter((l) => /^###|send→|sent \/ acked|lost|server CPU|deliveries per|load avg|Warning/.test(l)).join('\n');
+
+if (process.env.SCENARIO === 'ladder') {
+  // 10,000 sockets over a 100-account pool: 100 per account (the cap is off with rate limits off; explicit anyway).
+  const ladderEnv = { ...env, WS_MAX_SOCKETS_PER_USER: '1000000' };
+  if (only.includes('1')) {
+    const p1 = await new ServerProcess({ target: 'mysql', env: ladderEnv }).start();
+    try {
+      const pids = [p1.pid!, ...infraPids('mysql|redis')];
+      warmUp(await p1.baseUrl, 50, pids);
+      console.log(ladder(await p1.baseUrl, 'phase1-mysql-ladder', pids, [`${await p1.baseUrl}/metrics`]));
+    } finally {
+      await p1.stop();
+    }
+  }
+  if (only.includes('3')) {
+    const p3 = new Phase3Cluster({ env: ladderEnv, shape });
+    try {
+      await p3.start();
+      const infra = ['mysql', 'redis', 'kafka', 'elasticsearch'].filter((n) => infraPids(n).length > 0);
+      const pids = [...p3.names.map((s) => p3.service(s).pid!), ...infra.map((n) => infraPids(n)[0]!)];
+      // ws_connections live in the ws instances, pool gauges in every service: sum them all (not HAProxy's).
+      const metricsUrls = await Promise.all(p3.names.filter((n) => n !== 'lb').map(async (n) => `${await p3.service(n).baseUrl}/metrics`));
+      warmUp(await p3.baseUrl, 50, pids);
+      console.log(ladder(await p3.baseUrl, 'phase3-ladder', pids, metricsUrls));
+    } finally {
+      await p3.stop();
+    }
+  }
+  process.exit(0);
+}
 
 for (const rate of rates) {
   if (only.includes('1')) {

@@ -56,7 +56,8 @@ export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: Meas
 /** The scenario creates its stats; the monitor needs them before load starts. */
 const statsRef: { current: LoadStats } = { current: new LoadStats() };
 
-function loadavg(): string {
+/** The machine's 1/5/15-minute load averages, as /proc/loadavg gives them. */
+export function loadavg(): string {
   try {
     return readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   } catch {
@@ -65,7 +66,7 @@ function loadavg(): string {
 }
 
 /** Waits until the server processes use under 10% of a core for 2 s in a row; returns the seconds waited. */
-async function waitQuiet(pids: readonly number[], maxS: number): Promise<number> {
+export async function waitQuiet(pids: readonly number[], maxS: number): Promise<number> {
   if (pids.length === 0) return 0;
   const cpu = (): number => pids.reduce((sum, p) => sum + (readProc(p)?.cpuSeconds ?? 0), 0);
   const start = Date.now();

@@ -42,7 +42,8 @@ const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms
 
 /** Users are expensive to register (password hashing): keep them per system for the whole run. */
 const userPools = new WeakMap<SystemUnderTest, UserRef[]>();
-async function users(sut: SystemUnderTest, n: number): Promise<UserRef[]> {
+/** The first `n` users of the system's pool, registering more when the pool is short. */
+export async function users(sut: SystemUnderTest, n: number): Promise<UserRef[]> {
   const pool = userPools.get(sut) ?? [];
   if (pool.length < n) {
     const t0 = Date.now();
@@ -90,7 +91,8 @@ async function connectAll(sut: SystemUnderTest, who: readonly UserRef[], rate: n
   return conns;
 }
 
-interface Sender {
+/** Sends message `i` (already stamped with its intended time in `body`) to `roomId`. */
+export interface Sender {
   send(i: number, roomId: string, body: string): void;
 }
 
@@ -99,7 +101,7 @@ interface Sender {
  * `senderOf(i)`, each body `{"t":<intended epoch ms>,"id":i}`. Bounded by count
  * and time: it always stops after durationS.
  */
-async function openLoop(stats: LoadStats, rate: number, durationS: number, roomOf: (i: number) => string, sender: Sender): Promise<void> {
+export async function openLoop(stats: LoadStats, rate: number, durationS: number, roomOf: (i: number) => string, sender: Sender): Promise<void> {
   const total = Math.floor(rate * durationS);
   // The first second (at most 10% of the run) warms up JIT and sockets; its latencies are not recorded.
   stats.measureFrom = Math.floor(rate * Math.min(1, durationS / 10));
@@ -130,7 +132,7 @@ async function openLoop(stats: LoadStats, rate: number, durationS: number, roomO
 }
 
 /** Waits until everything sent is acked and delivered, or `maxMs` passes. */
-async function drain(stats: LoadStats, expectedPerMsg: (acked: number) => number, maxMs: number): Promise<void> {
+export async function drain(stats: LoadStats, expectedPerMsg: (acked: number) => number, maxMs: number): Promise<void> {
   let end = Date.now() + maxMs;
   while (Date.now() < end && stats.acked + stats.errorCount() < stats.sent) await sleep(50);
   // Then give what was acked time to reach every subscriber.

@@ -11,11 +11,13 @@ const W = 860;
 const PANEL_H = 170;
 const PAD = { l: 70, r: 150, t: 24, b: 22 };
 
-function esc(s: string): string {
+/** Escapes text for SVG. */
+export function esc(s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 }
 
-function niceMax(v: number): number {
+/** The next round axis maximum (1, 2, 2.5, 5 × 10^k) at or above `v`. */
+export function niceMax(v: number): number {
   if (v <= 0) return 1;
   const p = 10 ** Math.floor(Math.log10(v));
   for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= v) return m * p;
@@ -53,7 +55,8 @@ function panel(y0: number, title: string, unit: string, ts: readonly number[], s
   return out.join('\n');
 }
 
-function fmt(v: number): string {
+/** Axis label: 1.2M, 15k, 250, 12, 2.5. */
+export function fmt(v: number): string {
   if (v >= 1e6) return `${(v / 1e6).toFixed(1)}M`;
   if (v >= 1e4) return `${(v / 1e3).toFixed(0)}k`;
   if (v >= 100) return v.toFixed(0);

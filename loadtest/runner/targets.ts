@@ -106,6 +106,10 @@ export function chatTarget(baseUrl: string): SystemUnderTest {
       const r = await expectOk(request(baseUrl, 'POST', `/v1/rooms/${roomId}/messages`, user.token, { clientMsgId, body }), 'post message');
       return r.message.seq as number;
     },
+    async readHistory(user, roomId, limit) {
+      const r = await expectOk(request(baseUrl, 'GET', `/v1/rooms/${roomId}/messages?limit=${limit}`, user.token), 'read history');
+      return (r.messages as unknown[]).length;
+    },
     async storedMessages(user: UserRef, roomIds) {
       const r = await expectOk(request(baseUrl, 'GET', '/v1/rooms', user.token), 'list rooms');
       const want = new Set(roomIds);

@@ -38,6 +38,8 @@ export interface SystemUnderTest {
   connect(user: UserRef): Promise<ClientConn>;
   /** HTTP send, when the system has one; resolves with the stored seq. */
   sendHttp?(user: UserRef, roomId: string, clientMsgId: string, body: string): Promise<number>;
+  /** Reads one history page (GET /v1/rooms/:roomId/messages?limit=…); resolves with the messages returned. */
+  readHistory?(user: UserRef, roomId: string, limit: number): Promise<number>;
   /** Messages stored in a room (for persisted counts), when the system can say. */
   storedMessages?(user: UserRef, roomIds: readonly string[]): Promise<number>;
 }
