@@ -6,6 +6,12 @@ import type { Sample } from './monitor';
 import type { ScenarioConfig, ScenarioOutcome } from './scenarios';
 import { timelineSvg } from './svg';
 
+/** The server's event-loop delay over the load window, from its prom-client gauges (reset at the window's start). */
+export interface ServerEventLoop {
+  readonly p99Ms: number;
+  readonly maxMs: number;
+}
+
 export interface RunResult {
   readonly label: string;
   readonly scenario: string;
@@ -30,7 +36,7 @@ export interface RunResult {
   };
   readonly rates: { sentPerS: number; ackedPerS: number; deliveredPerS: number; persistedPerS?: number };
   readonly latencyMs: { ack: LatencySummary; deliver: LatencySummary; connect: LatencySummary; schedulerLag: LatencySummary };
-  readonly server: { pids: number[]; cpuSeconds?: number; cpuPct?: number; rssMaxMb?: number; heap?: ScenarioOutcome['heap'] };
+  readonly server: { pids: number[]; cpuSeconds?: number; cpuPct?: number; rssMaxMb?: number; heap?: ScenarioOutcome['heap']; eventLoop?: ServerEventLoop };
   readonly generator: { cpuPctAvg: number; cpuPctMax: number; lagP99MaxMs: number; limited: boolean; warnings: string[] };
   readonly deliveriesPerServerCpuSecond?: number;
   readonly machine: { loadavgBefore: string; loadavgAfter: string; quietAfterS: number };
@@ -129,6 +135,7 @@ export function resultMarkdown(r: RunResult): string {
     ['send→ack ms p50/p95/p99/max', ms(r.latencyMs.ack)],
     ['connect+auth ms p50/p95/p99/max', ms(r.latencyMs.connect)],
     ['server CPU', r.server.cpuSeconds !== undefined ? `${r.server.cpuSeconds} s (${r.server.cpuPct}% of one core)` : 'unknown'],
+    ['server event-loop delay', r.server.eventLoop ? `p99 ${r.server.eventLoop.p99Ms} ms, max ${r.server.eventLoop.maxMs} ms (prom-client, over the load window)` : 'not measured'],
     ['server RSS max', r.server.rssMaxMb !== undefined ? `${r.server.rssMaxMb} MB` : 'unknown'],
     ['deliveries per server CPU-second', r.deliveriesPerServerCpuSecond !== undefined ? String(r.deliveriesPerServerCpuSecond) : '–'],
     ['generator', `CPU avg ${r.generator.cpuPctAvg}% max ${r.generator.cpuPctMax}%, loop lag p99 max ${r.generator.lagP99MaxMs} ms, scheduler lag p99 ${r.latencyMs.schedulerLag.p99} ms`],

@@ -1,8 +1,8 @@
 // Runs one scenario against one system with monitoring, and writes its report.
 import { readFileSync } from 'node:fs';
 import { Monitor } from './monitor';
-import { readProc } from './proc';
-import { buildResult, resultMarkdown, writeResult, type RunResult } from './report';
+import { readProc, scrapeGauge } from './proc';
+import { buildResult, resultMarkdown, writeResult, type RunResult, type ServerEventLoop } from './report';
 import { runScenario, type ScenarioConfig } from './scenarios';
 import { LoadStats } from './stats';
 import type { SystemUnderTest } from './types';
@@ -28,8 +28,11 @@ export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: Meas
   const out = await runScenario(sut, cfg, () => {
     monitor = new Monitor(statsRef.current, o.serverPids);
     monitor.start();
+    // prom-client resets its event-loop histogram at each scrape: this one starts the load window's.
+    if (sut.metricsUrl) void scrapeGauge(sut.metricsUrl, 'nodejs_eventloop_lag_p99_seconds');
   }, statsRef);
   const totals = monitor ? monitor.stop() : { seconds: 0, serverCpuSeconds: undefined, genCpuSeconds: 0 };
+  const eventLoop = sut.metricsUrl ? await serverEventLoop(sut.metricsUrl) : undefined;
   const loadAfter = loadavg();
   // Let a backlog finish before the next scenario measures anything.
   const quietS = await waitQuiet(o.serverPids, 120);
@@ -45,12 +48,26 @@ export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: Meas
     startedAt,
     machine: { loadavgBefore: loadBefore, loadavgAfter: loadAfter, quietAfterS: quietS },
   });
+  if (eventLoop) result.server.eventLoop = eventLoop;
   if (o.outDir) {
     const base = writeResult(o.outDir, result);
     console.error(`[runner] wrote ${base}.{json,md,svg}`);
   }
   console.log(resultMarkdown(result));
   return result;
+}
+
+/** The server's event-loop delay since the last scrape (p99 and max, ms), or undefined when it has no such gauges. */
+async function serverEventLoop(metricsUrl: string): Promise<ServerEventLoop | undefined> {
+  const text = await fetch(metricsUrl).then((r) => r.text()).catch(() => '');
+  const gauge = (name: string): number | undefined => {
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+    return line === undefined ? undefined : Number(line.slice(name.length + 1)) * 1000;
+  };
+  const p99 = gauge('nodejs_eventloop_lag_p99_seconds');
+  const max = gauge('nodejs_eventloop_lag_max_seconds');
+  if (p99 === undefined || max === undefined) return undefined;
+  return { p99Ms: Math.round(p99 * 10) / 10, maxMs: Math.round(max * 10) / 10 };
 }
 
 /** The scenario creates its stats; the monitor needs them before load starts. */
