@@ -61,8 +61,9 @@ export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: Meas
 async function serverEventLoop(metricsUrl: string): Promise<ServerEventLoop | undefined> {
   const text = await fetch(metricsUrl).then((r) => r.text()).catch(() => '');
   const gauge = (name: string): number | undefined => {
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-    return line === undefined ? undefined : Number(line.slice(name.length + 1)) * 1000;
+    // With or without labels (the services add a default `service` label).
+    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000;
   };
   const p99 = gauge('nodejs_eventloop_lag_p99_seconds');
   const max = gauge('nodejs_eventloop_lag_max_seconds');
