@@ -85,3 +85,23 @@ t.test('a store thread that dies fails what was in flight as unavailable; the ne
   const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM k`.execute(db);
   t.equal(rows[0]!.n, 1, 'a new thread serves the next statement; the committed row is there');
 });
+
+t.test('a store thread that dies between two statements of a transaction fails the rest of it: nothing of it is committed', async (t) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'thread-')), 'chat.db');
+  const thread = new SqliteThread({ file, synchronous: 'FULL' });
+  const db = new Kysely<any>({ dialect: new WorkerSqliteDialect(thread) });
+  t.teardown(() => db.destroy());
+  await sql`CREATE TABLE pair (v INTEGER)`.execute(db);
+  const outcome = await db
+    .transaction()
+    .execute(async (trx) => {
+      await sql`INSERT INTO pair VALUES (1)`.execute(trx);
+      // Nothing in flight when it dies: only the transaction knows.
+      await (thread as unknown as { worker: Worker }).worker.terminate();
+      await sql`INSERT INTO pair VALUES (2)`.execute(trx);
+    })
+    .then(() => 'committed', (e: unknown) => e);
+  t.ok(isDependencyUnavailable(outcome), `the transaction fails as unavailable: ${String((outcome as Error).message ?? outcome)}`);
+  const { rows } = await sql<{ n: number }>`SELECT count(*) AS n FROM pair`.execute(db);
+  t.equal(rows[0]!.n, 0, 'neither row: the second statement did not run on the new thread outside the transaction');
+});

@@ -53,7 +53,14 @@ export class SqliteThread {
   private nextId = 1;
   private readonly inFlight = new Map<number, { resolve: (r: WorkerResult) => void; reject: (e: Error) => void }>();
 
+  /** Which life of the thread this is: changes each time one stops, so a transaction can tell it outlived its thread. */
+  private lives = 0;
+
   constructor(private readonly options: WorkerSqliteOptions) {}
+
+  get life(): number {
+    return this.lives;
+  }
 
   /** Statements posted and not yet answered. */
   get pending(): number {
@@ -103,6 +110,7 @@ export class SqliteThread {
   private stopped(worker: Worker, cause: Error): void {
     if (this.worker !== worker) return;
     this.worker = undefined;
+    this.lives++;
     const waiters = [...this.inFlight.values()];
     this.inFlight.clear();
     for (const w of waiters) w.reject(new SqliteThreadExitedError(cause.message, { cause }));
@@ -110,9 +118,14 @@ export class SqliteThread {
 }
 
 class WorkerSqliteConnection implements DatabaseConnection {
+  /** The thread's life when the open transaction began (undefined: none open). */
+  transactionLife: number | undefined;
+
   constructor(private readonly thread: SqliteThread) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
+    // A new thread knows nothing of the transaction: what is left of it must fail, not autocommit there.
+    if (this.transactionLife !== undefined && this.transactionLife !== this.thread.life) throw new SqliteThreadExitedError('the SQLite thread stopped during this transaction');
     const { rows, changes, lastInsertRowid } = await this.thread.run(compiled.sql, compiled.parameters);
     return {
       rows: rows as R[],
@@ -158,16 +171,26 @@ class WorkerSqliteDriver implements Driver {
     release?.();
   }
 
-  async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin'));
+  async beginTransaction(): Promise<void> {
+    const life = this.thread.life;
+    await this.connection.executeQuery(CompiledQuery.raw('begin'));
+    this.connection.transactionLife = life;
   }
 
-  async commitTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('commit'));
+  async commitTransaction(): Promise<void> {
+    await this.end('commit');
   }
 
-  async rollbackTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('rollback'));
+  async rollbackTransaction(): Promise<void> {
+    await this.end('rollback');
+  }
+
+  private async end(statement: 'commit' | 'rollback'): Promise<void> {
+    try {
+      await this.connection.executeQuery(CompiledQuery.raw(statement));
+    } finally {
+      this.connection.transactionLife = undefined;
+    }
   }
 
   async destroy(): Promise<void> {
