@@ -60,20 +60,16 @@ t.test('with no wait allowed, every command starts its own transaction (the eage
   t.same(batches, [1, 1, 1, 1, 1]);
 });
 
-t.test('a command that waited overlapAfterMs starts a transaction while the one in flight has not ended', async (t) => {
-  const cache = new SlowHeads();
-  const { batches, postAll } = await setUp(t, { overlapAfterMs: 5 }, cache);
-  cache.mostInFlight = 0;
-  await postAll();
-  t.same(batches, [1, 4]);
-  t.equal(cache.mostInFlight, 5, 'the second transaction reached its cache writes while the first was still in its own');
-});
-
-t.test('(the same with a long wait: the second transaction only after the first)', async (t) => {
-  const cache = new SlowHeads();
-  const { batches, postAll } = await setUp(t, { overlapAfterMs: 10_000 }, cache);
-  cache.mostInFlight = 0;
-  await postAll();
-  t.same(batches, [1, 4]);
-  t.equal(cache.mostInFlight, 4);
-});
+for (const [overlapAfterMs, mostInFlight, what] of [
+  [5, 5, 'a command that waited overlapAfterMs starts a transaction while the one in flight has not ended'],
+  [10_000, 4, '(the same with a long wait: the second transaction only after the first)'],
+] as const) {
+  t.test(what, async (t) => {
+    const cache = new SlowHeads();
+    const { batches, postAll } = await setUp(t, { overlapAfterMs }, cache);
+    cache.mostInFlight = 0;
+    await postAll();
+    t.same(batches, [1, 4]);
+    t.equal(cache.mostInFlight, mostInFlight, mostInFlight === 5 ? 'the second transaction reached its cache writes while the first was still in its own' : 'one after the other');
+  });
+}
