@@ -88,15 +88,19 @@ export function pin(pid: number, cpuList: string): string {
   }
 }
 
+/** One gauge of a Prometheus text page, summed over its label sets (undefined: not on the page). */
+export function gaugeSum(text: string, name: string): number | undefined {
+  let sum: number | undefined;
+  for (const line of text.split('\n')) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
 /** Reads one gauge from a Prometheus text endpoint (sum over label sets). */
 export async function scrapeGauge(metricsUrl: string, name: string): Promise<number | undefined> {
   try {
-    const text = await (await fetch(metricsUrl)).text();
-    let sum: number | undefined;
-    for (const line of text.split('\n')) {
-      if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum = (sum ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1));
-    }
-    return sum;
+    return gaugeSum(await (await fetch(metricsUrl)).text(), name);
   } catch {
     return undefined;
   }

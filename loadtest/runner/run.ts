@@ -1,7 +1,7 @@
 // Runs one scenario against one system with monitoring, and writes its report.
 import { readFileSync } from 'node:fs';
 import { Monitor } from './monitor';
-import { readProc, scrapeGauge } from './proc';
+import { gaugeSum, readProc, scrapeGauge } from './proc';
 import { buildResult, resultMarkdown, writeResult, type RunResult, type ServerEventLoop } from './report';
 import { runScenario, type ScenarioConfig } from './scenarios';
 import { LoadStats } from './stats';
@@ -59,16 +59,12 @@ export async function measure(sut: SystemUnderTest, cfg: ScenarioConfig, o: Meas
 
 /** The server's event-loop delay since the last scrape (p99 and max, ms), or undefined when it has no such gauges. */
 async function serverEventLoop(metricsUrl: string): Promise<ServerEventLoop | undefined> {
+  // One page for both: each scrape resets prom-client's event-loop histogram.
   const text = await fetch(metricsUrl).then((r) => r.text()).catch(() => '');
-  const gauge = (name: string): number | undefined => {
-    // With or without labels (the services add a default `service` label).
-    const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
-    return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(' ') + 1)) * 1000;
-  };
-  const p99 = gauge('nodejs_eventloop_lag_p99_seconds');
-  const max = gauge('nodejs_eventloop_lag_max_seconds');
+  const p99 = gaugeSum(text, 'nodejs_eventloop_lag_p99_seconds');
+  const max = gaugeSum(text, 'nodejs_eventloop_lag_max_seconds');
   if (p99 === undefined || max === undefined) return undefined;
-  return { p99Ms: Math.round(p99 * 10) / 10, maxMs: Math.round(max * 10) / 10 };
+  return { p99Ms: Math.round(p99 * 10_000) / 10, maxMs: Math.round(max * 10_000) / 10 };
 }
 
 /** The scenario creates its stats; the monitor needs them before load starts. */
