@@ -19,6 +19,19 @@ const PUBLIC_API = new Set([
   'HEAD /readyz',
   'GET /metrics',
   'HEAD /metrics',
+  // The published contract (issue 14): the OpenAPI document and Swagger UI over it.
+  'GET /openapi.json',
+  'HEAD /openapi.json',
+  'GET /docs',
+  'HEAD /docs',
+  'GET /docs/',
+  'HEAD /docs/',
+  'GET /docs/json',
+  'HEAD /docs/json',
+  'GET /docs/yaml',
+  'HEAD /docs/yaml',
+  'GET /docs/static/*',
+  'HEAD /docs/static/*',
 ]);
 
 interface Answer {

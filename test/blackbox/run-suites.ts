@@ -2,6 +2,7 @@ import type { Test } from 'tap';
 import type { ChatServer } from '@chat/shared/testing/chat-server';
 import { authSuite } from './auth.suite';
 import { concurrencySuite } from './concurrency.suite';
+import { contractDocsSuite } from './contract-docs.suite';
 import { crashSuite } from './crash.suite';
 import { creationLimitsSuite } from './creation-limits.suite';
 import { makeCtx, type Ctx } from './harness';
@@ -31,6 +32,7 @@ import { wsSuite } from './ws.suite';
 /** Every suite, in the order API.md reads. `BLACKBOX_SUITES=auth,ws` runs a subset. */
 export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void]> = [
   ['operations', operationsSuite],
+  ['contract-docs', contractDocsSuite],
   ['route-auth', routeAuthSuite],
   ['http-limits', httpLimitsSuite],
   ['auth', authSuite],

@@ -3,7 +3,8 @@ import { RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { codePointLength, isDisplayableText } from '@chat/shared/kernel/text';
 import type { AuthService } from './auth.service';
-import { LoginBody, RefreshBody, RegisterBody } from './auth.schemas';
+import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { login, logout, refresh, register } from '@chat/shared/contract/http/auth';
 
 export interface AuthRoutesDeps {
   auth: AuthService;
@@ -12,8 +13,9 @@ export interface AuthRoutesDeps {
 }
 
 /** Answers that carry tokens are never stored by a browser or a proxy. */
-function noStore(reply: FastifyReply): FastifyReply {
-  return reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+function noStore<R extends FastifyReply>(reply: R): R {
+  void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+  return reply;
 }
 
 const JSON_MEDIA_TYPE = /^\s*application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i;
@@ -34,28 +36,27 @@ export async function authRoutes(app: FastifyInstance, d: AuthRoutesDeps): Promi
     const verdict = await d.limiter.take(`auth:${request.ip}`, d.authRule);
     if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
   };
-  const config = { public: true };
+  const preHandler = limitByAddress;
 
-  app.post('/v1/auth/register', { config, schema: { body: RegisterBody }, preHandler: limitByAddress }, async (request, reply) => {
-    const body = request.body as RegisterBody;
+  serveContractRoute(app, register, async (request, reply) => {
+    const body = request.body;
     const displayName = (body.displayName ?? body.username).normalize('NFC');
     if (body.displayName !== undefined && body.displayName.trim() === '') throw new ValidationError('displayName must not be blank', 'displayName');
     if (codePointLength(displayName) > 64) throw new ValidationError('displayName must be at most 64 characters', 'displayName');
     if (!isDisplayableText(displayName)) throw new ValidationError('displayName must not contain control, bidirectional or invisible characters, nor be only whitespace', 'displayName');
     const session = await d.auth.register(body.username, body.password, displayName, request.ip);
     return noStore(reply).status(201).send(session);
-  });
+  }, { preHandler });
 
-  app.post('/v1/auth/login', { config, schema: { body: LoginBody }, preHandler: limitByAddress }, async (request, reply) => {
-    const body = request.body as LoginBody;
-    const session = await d.auth.login(body.username, body.password, request.ip);
-    return noStore(reply).send(session);
-  });
+  serveContractRoute(app, login, async (request, reply) => {
+    const session = await d.auth.login(request.body.username, request.body.password, request.ip);
+    return noStore(reply).status(200).send(session);
+  }, { preHandler });
 
-  app.post('/v1/auth/refresh', { config, schema: { body: RefreshBody }, preHandler: limitByAddress }, async (request, reply) => {
-    const pair = await d.auth.refresh((request.body as RefreshBody).refreshToken);
-    return noStore(reply).send(pair);
-  });
+  serveContractRoute(app, refresh, async (request, reply) => {
+    const pair = await d.auth.refresh(request.body.refreshToken);
+    return noStore(reply).status(200).send(pair);
+  }, { preHandler });
 
   // Logout always answers 204 (rate limits aside): in its own scope, a body of any type, or a malformed
   // one, parses to "no token" instead of failing before the route (and its rate limit) runs.
@@ -67,10 +68,10 @@ export async function authRoutes(app: FastifyInstance, d: AuthRoutesDeps): Promi
     });
     scope.removeAllContentTypeParsers();
     scope.addContentTypeParser('*', { parseAs: 'string' }, (request, raw, done) => done(null, lenientLogoutBody(request.headers['content-type'], raw as string)));
-    scope.post('/v1/auth/logout', { config, preHandler: limitByAddress }, async (request, reply) => {
-      const token = (request.body as { refreshToken?: unknown } | undefined)?.refreshToken;
+    serveContractRoute(scope, logout, async (request, reply) => {
+      const token = request.body?.refreshToken;
       if (typeof token === 'string' && token.length <= 1024) await d.auth.logout(token);
-      return reply.status(204).send();
-    });
+      return reply.status(204).send(null);
+    }, { preHandler });
   });
 }

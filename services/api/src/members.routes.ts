@@ -5,10 +5,9 @@ import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { Presence } from '@chat/shared/ports/presence';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
-import { AddMemberBody, ChangeRoleBody } from './rooms.schemas';
+import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { addMember, changeRole, listMembers, presence, removeMember } from '@chat/shared/contract/http/rooms';
 import { unknownUserIds } from './user.repository';
-
-type Params = { roomId: string; userId: string };
 
 export interface MembersRoutesDeps {
   db: Db;
@@ -21,14 +20,14 @@ export interface MembersRoutesDeps {
 }
 
 export async function membersRoutes(app: FastifyInstance, d: MembersRoutesDeps): Promise<void> {
-  app.get('/v1/rooms/:roomId/members', async (request) => {
-    const { roomId } = request.params as Params;
+  serveContractRoute(app, listMembers, async (request) => {
+    const { roomId } = request.params;
     return { members: await d.queries.members(roomId, request.userId) };
   });
 
-  app.post('/v1/rooms/:roomId/members', { schema: { body: AddMemberBody } }, async (request, reply) => {
-    const { roomId } = request.params as Params;
-    const userId = (request.body as AddMemberBody).userId.toLowerCase();
+  serveContractRoute(app, addMember, async (request, reply) => {
+    const { roomId } = request.params;
+    const userId = request.body.userId.toLowerCase();
     const verdict = await d.limiter.take(`member:${request.userId}`, d.memberRule);
     if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
     if ((await unknownUserIds(d.db.kysely, [userId])).length > 0) {
@@ -40,21 +39,21 @@ export async function membersRoutes(app: FastifyInstance, d: MembersRoutesDeps):
     return reply.status(result.created ? 201 : 200).send({ member: result.member });
   });
 
-  app.patch('/v1/rooms/:roomId/members/:userId', { schema: { body: ChangeRoleBody } }, async (request) => {
-    const { roomId, userId } = request.params as Params;
-    const result = await d.commands.execute({ type: 'changeRole', actorId: request.userId, roomId, userId, role: (request.body as ChangeRoleBody).role });
+  serveContractRoute(app, changeRole, async (request) => {
+    const { roomId, userId } = request.params;
+    const result = await d.commands.execute({ type: 'changeRole', actorId: request.userId, roomId, userId, role: request.body.role });
     if (result.type !== 'member') throw new NotFoundError('member');
     return { member: result.member };
   });
 
-  app.delete('/v1/rooms/:roomId/members/:userId', async (request, reply) => {
-    const { roomId, userId } = request.params as Params;
+  serveContractRoute(app, removeMember, async (request, reply) => {
+    const { roomId, userId } = request.params;
     await d.commands.execute({ type: 'removeMember', actorId: request.userId, roomId, userId });
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 
-  app.get('/v1/rooms/:roomId/presence', async (request) => {
-    const { roomId } = request.params as Params;
+  serveContractRoute(app, presence, async (request) => {
+    const { roomId } = request.params;
     const members = await d.queries.members(roomId, request.userId);
     return { online: await d.presence.onlineAmong(members.map((m) => m.userId)) };
   });

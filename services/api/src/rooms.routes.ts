@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '@chat/shared/db/database';
 import { RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
-import { queryInt, queryString } from '@chat/shared/http/request-parsing';
+import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { createRoom, deleteRoom, getRoom, listRooms, renameRoom } from '@chat/shared/contract/http/rooms';
 import type { RoomCommands, RoomCommandResult } from '@chat/shared/ports/room-commands';
 import type { RoomListCursor, RoomQueries } from '@chat/shared/ports/room-queries';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
-import { CreateRoomBody, RenameRoomBody } from './rooms.schemas';
 import { unknownUserIds } from './user.repository';
 
 export interface RoomsRoutesDeps {
@@ -32,8 +32,6 @@ export function decodeRoomCursor(raw: string): RoomListCursor {
   return { activityAt: Number(m[1]), roomId: m[2]! };
 }
 
-type Params = { roomId: string };
-
 function roomOf(r: RoomCommandResult) {
   if (r.type !== 'room') throw new Error(`expected a room, got ${r.type}`);
   return r;
@@ -48,8 +46,8 @@ function roomName(raw: string | null | undefined): string {
 }
 
 export async function roomsRoutes(app: FastifyInstance, d: RoomsRoutesDeps): Promise<void> {
-  app.post('/v1/rooms', { schema: { body: CreateRoomBody } }, async (request, reply) => {
-    const body = request.body as CreateRoomBody;
+  serveContractRoute(app, createRoom, async (request, reply) => {
+    const body = request.body;
     const memberIds = [...new Set((body.memberIds ?? []).map((id) => id.toLowerCase()))].filter((id) => id !== request.userId);
     let name: string | null = null;
     if (body.type === 'group') name = roomName(body.name);
@@ -63,31 +61,29 @@ export async function roomsRoutes(app: FastifyInstance, d: RoomsRoutesDeps): Pro
     return reply.status(result.created ? 201 : 200).send({ room: result.room });
   });
 
-  app.get('/v1/rooms', async (request) => {
-    const q = request.query as Record<string, unknown>;
-    const limit = queryInt(q.limit, 'limit', 1, ROOMS_PAGE_MAX, ROOMS_PAGE_MAX)!;
-    const rawBefore = queryString(q.before, 'before');
-    const before = rawBefore === undefined ? undefined : decodeRoomCursor(rawBefore);
+  serveContractRoute(app, listRooms, async (request) => {
+    const limit = request.query.limit ?? ROOMS_PAGE_MAX;
+    const before = request.query.before === undefined ? undefined : decodeRoomCursor(request.query.before);
     const page = await d.queries.roomsOf(request.userId, { limit, before });
     return { rooms: page.items, hasMore: page.hasMore, nextCursor: page.next ? encodeRoomCursor(page.next) : null };
   });
 
-  app.get('/v1/rooms/:roomId', async (request) => {
-    const { roomId } = request.params as Params;
+  serveContractRoute(app, getRoom, async (request) => {
+    const { roomId } = request.params;
     return { room: await d.queries.room(roomId, request.userId) };
   });
 
-  app.patch('/v1/rooms/:roomId', { schema: { body: RenameRoomBody } }, async (request) => {
-    const { roomId } = request.params as Params;
-    const name = roomName((request.body as RenameRoomBody).name);
+  serveContractRoute(app, renameRoom, async (request) => {
+    const { roomId } = request.params;
+    const name = roomName(request.body.name);
     await d.queries.room(roomId, request.userId);
     return { room: roomOf(await d.commands.execute({ type: 'renameRoom', actorId: request.userId, roomId, name })).room };
   });
 
-  app.delete('/v1/rooms/:roomId', async (request, reply) => {
-    const { roomId } = request.params as Params;
+  serveContractRoute(app, deleteRoom, async (request, reply) => {
+    const { roomId } = request.params;
     await d.queries.room(roomId, request.userId);
     await d.commands.execute({ type: 'deleteRoom', actorId: request.userId, roomId });
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 }

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Histogram } from 'prom-client';
 import { NotFoundError, RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
-import { queryInt } from '@chat/shared/http/request-parsing';
+import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { deleteMessage, editMessage, listEvents, listMessages, markRead, postMessage } from '@chat/shared/contract/http/messages';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
@@ -16,20 +17,10 @@ export interface MessagesRoutesDeps {
   sendAck?: Histogram<'transport'>;
 }
 
-type Params = { roomId: string; messageId: string };
-const MAX_SEQ = 2 ** 53 - 1;
-const jsonObject = { type: 'object' } as const;
-
-function bodyObject(raw: unknown): Record<string, unknown> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ValidationError('body must be a JSON object', 'body');
-  return raw as Record<string, unknown>;
-}
-
 export async function messagesRoutes(app: FastifyInstance, d: MessagesRoutesDeps): Promise<void> {
-  app.post('/v1/rooms/:roomId/messages', { schema: { body: jsonObject } }, async (request, reply) => {
-    const { roomId } = request.params as Params;
-    const input = bodyObject(request.body);
-    const cmd = { clientMsgId: clientMsgId(input.clientMsgId), body: messageBody(input.body) };
+  serveContractRoute(app, postMessage, async (request, reply) => {
+    const { roomId } = request.params;
+    const cmd = { clientMsgId: clientMsgId(request.body.clientMsgId), body: messageBody(request.body.body) };
     const verdict = await d.limiter.take(`msg:${request.userId}`, d.messageRule);
     if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
     const ack = d.sendAck?.startTimer({ transport: 'http' });
@@ -39,43 +30,38 @@ export async function messagesRoutes(app: FastifyInstance, d: MessagesRoutesDeps
     return reply.status(result.created ? 201 : 200).send({ message: result.message });
   });
 
-  app.get('/v1/rooms/:roomId/messages', async (request) => {
-    const { roomId } = request.params as Params;
-    const q = request.query as Record<string, unknown>;
-    const before = queryInt(q.before, 'before', 0, MAX_SEQ);
-    const after = queryInt(q.after, 'after', 0, MAX_SEQ);
-    const limit = queryInt(q.limit, 'limit', 1, 100, 50)!;
+  serveContractRoute(app, listMessages, async (request) => {
+    const { roomId } = request.params;
+    const { before, after, limit = 50 } = request.query;
     if (before !== undefined && after !== undefined) throw new ValidationError('give before or after, not both', 'before');
     const page = await d.queries.messages(roomId, request.userId, { before, after, limit });
     return { messages: page.items, hasMore: page.hasMore };
   });
 
-  app.patch('/v1/rooms/:roomId/messages/:messageId', { schema: { body: jsonObject } }, async (request) => {
-    const { roomId, messageId } = request.params as Params;
-    const body = messageBody(bodyObject(request.body).body);
+  serveContractRoute(app, editMessage, async (request) => {
+    const { roomId, messageId } = request.params;
+    const body = messageBody(request.body.body);
     const result = await d.commands.execute({ type: 'editMessage', actorId: request.userId, roomId, messageId, body });
     if (result.type !== 'message') throw new NotFoundError('message');
     return { message: result.message };
   });
 
-  app.delete('/v1/rooms/:roomId/messages/:messageId', async (request, reply) => {
-    const { roomId, messageId } = request.params as Params;
+  serveContractRoute(app, deleteMessage, async (request, reply) => {
+    const { roomId, messageId } = request.params;
     await d.commands.execute({ type: 'deleteMessage', actorId: request.userId, roomId, messageId });
-    return reply.status(204).send();
+    return reply.status(204).send(null);
   });
 
-  app.get('/v1/rooms/:roomId/events', async (request) => {
-    const { roomId } = request.params as Params;
-    const q = request.query as Record<string, unknown>;
-    const after = queryInt(q.after, 'after', 0, MAX_SEQ, 0)!;
-    const limit = queryInt(q.limit, 'limit', 1, 500, 100)!;
+  serveContractRoute(app, listEvents, async (request) => {
+    const { roomId } = request.params;
+    const { after = 0, limit = 100 } = request.query;
     const page = await d.queries.events(roomId, request.userId, after, limit);
     return { events: page.items, hasMore: page.hasMore };
   });
 
-  app.post('/v1/rooms/:roomId/read', { schema: { body: { type: 'object', required: ['seq'], properties: { seq: { type: 'integer', minimum: 0, maximum: MAX_SEQ } } } } }, async (request, reply) => {
-    const { roomId } = request.params as Params;
-    await d.queries.markRead(roomId, request.userId, (request.body as { seq: number }).seq);
-    return reply.status(204).send();
+  serveContractRoute(app, markRead, async (request, reply) => {
+    const { roomId } = request.params;
+    await d.queries.markRead(roomId, request.userId, request.body.seq);
+    return reply.status(204).send(null);
   });
 }

@@ -4,7 +4,8 @@ import { isUniqueViolation } from '@chat/shared/db/database';
 import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
 import type { EventEnvelope } from '@chat/shared/events/event-envelope';
 import type { TimelineEvent, UserView } from '@chat/shared/events/timeline-events';
-import { queryInt } from '@chat/shared/http/request-parsing';
+import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { listNotifications } from '@chat/shared/contract/http/messages';
 import { PoisonEventError } from '@chat/shared/kernel/errors';
 import type { IdGenerator } from '@chat/shared/kernel/ids';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
@@ -90,8 +91,8 @@ function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise
 
 /** GET /v1/notifications?limit= : the caller's newest notifications. */
 export async function notificationRoutes(app: FastifyInstance, d: { db: Db }): Promise<void> {
-  app.get('/v1/notifications', async (request) => {
-    const limit = queryInt((request.query as Record<string, unknown>).limit, 'limit', 1, 100, 50)!;
+  serveContractRoute(app, listNotifications, async (request) => {
+    const { limit = 50 } = request.query;
     const rows = await d.db.kysely.selectFrom('notifications').selectAll().where('user_id', '=', request.userId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();
     return { notifications: rows.map((r) => ({ id: r.id, kind: r.kind, roomId: r.room_id, messageId: r.message_id, seq: Number(r.seq), actorId: r.actor_id, createdAt: new Date(Number(r.created_at)).toISOString() })) };
   });

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { NotFoundError, ValidationError } from '@chat/shared/kernel/errors';
-import { queryInt, queryString } from '@chat/shared/http/request-parsing';
+import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { search } from '@chat/shared/contract/http/messages';
 import { codePointLength } from '@chat/shared/kernel/text';
 import type { MessageView } from '@chat/shared/events/timeline-events';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
@@ -12,12 +13,9 @@ export interface SearchRoutesDeps {
 }
 
 export async function searchRoutes(app: FastifyInstance, d: SearchRoutesDeps): Promise<void> {
-  app.get('/v1/search', async (request) => {
-    const query = request.query as Record<string, unknown>;
-    const q = queryString(query.q, 'q');
-    if (q === undefined || q.trim() === '' || codePointLength(q) > 200) throw new ValidationError('q must be 1–200 characters', 'q');
-    const roomId = queryString(query.roomId, 'roomId');
-    const limit = queryInt(query.limit, 'limit', 1, 50, 20)!;
+  serveContractRoute(app, search, async (request) => {
+    const { q, roomId, limit = 20 } = request.query;
+    if (q.trim() === '' || codePointLength(q) > 200) throw new ValidationError('q must be 1–200 characters', 'q');
     if (roomId !== undefined && !(await d.queries.roleOf(roomId, request.userId))) throw new NotFoundError('room');
     return { hits: (await d.search({ userId: request.userId, q, roomId, limit })).map((message) => ({ message })) };
   });

@@ -1,9 +1,11 @@
 import type { FastifyInstance } from 'fastify';
+import { healthz, readyz } from '../contract/http/operations';
+import { serveContractRoute } from './contract-route';
 
 /** /healthz: the process runs. /readyz: every dependency answers. */
 export function registerOperations(app: FastifyInstance, getChecks: () => Record<string, () => Promise<void>>): void {
-  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
-  app.get('/readyz', { config: { public: true } }, async (_request, reply) => {
+  serveContractRoute(app, healthz, async () => ({ status: 'ok' as const }));
+  serveContractRoute(app, readyz, async (_request, reply) => {
     const checks = getChecks();
     const failing: string[] = [];
     await Promise.all(
@@ -13,6 +15,6 @@ export function registerOperations(app: FastifyInstance, getChecks: () => Record
       }),
     );
     if (failing.length > 0) return reply.status(503).send({ status: 'unavailable', failing });
-    return { status: 'ok', checks: Object.keys(checks) };
+    return reply.status(200).send({ status: 'ok', checks: Object.keys(checks) });
   });
 }

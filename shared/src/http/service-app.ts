@@ -7,9 +7,11 @@ import { registerAuthentication } from './authenticate';
 import { applyConnectionLimits } from './connection-limits';
 import { frameworkErrorHandler, registerErrorHandling } from './error-handler';
 import { registerOperations } from './operations';
+import { registerContractDocs } from './contract-docs';
 import { refuseIllFormedText } from './well-formed-input';
 import { registerRequestDeadline } from './request-deadline';
 import { recordRouteTable } from './route-table';
+import { bodyStrictQueryCoercingValidators } from './request-validators';
 
 const BODY_LIMIT = 1024 * 1024;
 
@@ -29,7 +31,8 @@ export function createServiceApp(config: Config, service: string, checks: () => 
   const app = Fastify({
     logger: { level: config.logLevel, base: { service } },
     bodyLimit: BODY_LIMIT,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
+    schemaController: { compilersFactory: { buildValidator: bodyStrictQueryCoercingValidators() } },
     return503OnClosing: true,
     frameworkErrors: frameworkErrorHandler,
     routerOptions: { maxParamLength: 1000 },
@@ -49,5 +52,6 @@ export function createServiceApp(config: Config, service: string, checks: () => 
   registerAuthentication(app, tokens);
   registerHttpMetrics(app, metrics, new AddressList(config.http.metricsAllowedAddresses));
   registerOperations(app, checks);
+  void app.register(registerContractDocs);
   return { app, metrics, tokens };
 }

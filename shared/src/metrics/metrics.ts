@@ -2,6 +2,8 @@ import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AddressList } from '../http/address-list';
 import { ForbiddenError } from '../kernel/errors';
+import { serveContractRoute } from '../http/contract-route';
+import { metrics as metricsRoute } from '../contract/http/operations';
 
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 
@@ -44,8 +46,8 @@ export function registerHttpMetrics(app: FastifyInstance, metrics: Metrics, allo
     metrics.httpDuration.observe({ method: request.method, route, status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
   // Public to the router (Prometheus has no token), but served only to the configured addresses.
-  app.get('/metrics', { config: { public: true } }, async (request, reply) => {
+  serveContractRoute(app, metricsRoute, async (request, reply) => {
     if (!allowed.has(request.ip)) throw new ForbiddenError('metrics are served to METRICS_ALLOWED_ADDRESSES only');
-    return reply.header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
+    return reply.status(200).header('content-type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 }
