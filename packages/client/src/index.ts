@@ -16,3 +16,22 @@ export {
   type WebSocketLike,
   type WebSocketConstructor,
 } from './realtime';
+export {
+  ChatHttpClient,
+  bearerMiddleware,
+  unwrap,
+  type ChatHttpOptions,
+  type AuthAnswer,
+  type User,
+  type Room,
+  type RoomListing,
+  type Member,
+  type Message,
+  type MessagePage,
+  type EventPage,
+  type SearchAnswer,
+  type RegisterBody,
+  type LoginBody,
+  type CreateRoomBody,
+} from './http';
+export type { paths, operations } from './openapi-types';
