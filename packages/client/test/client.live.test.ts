@@ -97,7 +97,7 @@ const isRun = (seqs: number[]) => seqs.every((s, i) => i === 0 || s === seqs[i -
 t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
   const server = await startServer();
 
-  t.test('HTTP: register, create a room, post; errors are ChatApiError', async (t) => {
+  t.test('HTTP: register, create a room, post; errors are ChatApiError', { timeout: 30_000 }, async (t) => {
     const alice = await user(server, 'alice');
     const bob = await user(server, 'bob');
     const bobId = (await bob.me()).id;
@@ -117,7 +117,7 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     await t.rejects(stranger.me(), { status: 401, code: 'UNAUTHENTICATED' }, 'no session: 401');
   });
 
-  t.test('realtime: two clients, events in order through the async iterator, acks', async (t) => {
+  t.test('realtime: two clients, events in order through the async iterator, acks', { timeout: 30_000 }, async (t) => {
     const alice = await user(server, 'alice');
     const bob = await user(server, 'bob');
     const room = await alice.createRoom({ type: 'group', name: 'rt', memberIds: [(await bob.me()).id] });
@@ -145,7 +145,7 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     t.same(typing, [(await alice.me()).id], 'typing from the other user');
   });
 
-  t.test('realtime: a socket dropped underneath (1006) reconnects, resubscribes with sinceSeq, no gap, no repeat', async (t) => {
+  t.test('realtime: a socket dropped underneath (1006) reconnects, resubscribes with sinceSeq, no gap, no repeat', { timeout: 30_000 }, async (t) => {
     const alice = await user(server, 'alice');
     const bob = await user(server, 'bob');
     const room = await alice.createRoom({ type: 'group', name: 'drop', memberIds: [(await bob.me()).id] });
@@ -172,7 +172,7 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     t.same(got.map((e) => (e.event as any).message.body).slice(5, 15), Array.from({ length: 10 }, (_, i) => `during ${i}`));
   });
 
-  t.test('realtime: a send whose ack was lost is retried after the reconnect with the same clientMsgId; one message', async (t) => {
+  t.test('realtime: a send whose ack was lost is retried after the reconnect with the same clientMsgId; one message', { timeout: 30_000 }, async (t) => {
     const alice = await user(server, 'alice');
     const room = await alice.createRoom({ type: 'group', name: 'retry' });
     const a = await realtime(t, server, alice);
@@ -194,7 +194,7 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     await t.rejects(a.rt.send('0190a5f4-7b1c-7cc0-8a2e-3f1d2c4b5a60', 'x'), { code: 'NOT_FOUND' });
   });
 
-  t.test('realtime: server restart (1001, then refused connections) resumes with no gap and no repeat', async (t) => {
+  t.test('realtime: server restart (1001, then refused connections) resumes with no gap and no repeat', { timeout: 30_000 }, async (t) => {
     const alice = await user(server, 'alice');
     const bob = await user(server, 'bob');
     const room = await alice.createRoom({ type: 'group', name: 'restart', memberIds: [(await bob.me()).id] });
