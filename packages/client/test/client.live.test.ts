@@ -253,3 +253,28 @@ t.test('live: access tokens of 5 s', { timeout: 120_000 }, async (t) => {
   await alice.postMessage(room.id, 'http after expiry'); // the bearer middleware uses the refreshed token
   t.equal(a.Probe.all.length, 1);
 });
+
+t.test('live: a reader too slow for WS_MAX_BUFFERED_BYTES is closed with 1013 and resumes with no gap, no repeat', { timeout: 120_000 }, async (t) => {
+  const server = await startServer({ WS_MAX_BUFFERED_BYTES: '1024' });
+  const alice = await user(server, 'alice');
+  const bob = await user(server, 'bob');
+  const room = await alice.createRoom({ type: 'group', name: 'slow', memberIds: [(await bob.me()).id] });
+  const b = await realtime(t, server, bob);
+  await b.rt.connect();
+  const seqs: number[] = [];
+  b.rt.onRoom(room.id, (e) => e.event.type === 'message.posted' && seqs.push(e.seq));
+  await b.rt.subscribe(room.id);
+  // Bob stops reading; ~4.7 MB of events fill the kernel buffers and then the server's 1 KiB allowance.
+  b.Probe.all[0]!.inner.pause();
+  const body = 'x'.repeat(3900);
+  const total = 1200;
+  for (let i = 0; i < total; i += 10) await Promise.all(Array.from({ length: 10 }, (_, j) => alice.postMessage(room.id, `${i + j} ${body}`)));
+  b.Probe.all[0]!.inner.resume();
+  await waitFor(`${total} messages (have ${seqs.length})`, () => seqs.length >= total, 90_000);
+  await sleep(300);
+  t.equal(b.disconnects[0], 1013, `closed as a slow reader (${b.disconnects.join(',')})`);
+  const resub = b.Probe.all[1]?.sent.find((f) => f.type === 'subscribe');
+  t.ok(resub && typeof resub.sinceSeq === 'number', `resubscribed with sinceSeq (${JSON.stringify(resub)})`);
+  t.equal(seqs.length, total, 'every message once');
+  t.ok(isRun(seqs), 'in order, no gap');
+});
