@@ -3,7 +3,9 @@ import { Parser } from '@asyncapi/parser';
 import { FormatRegistry, type TSchema } from '@sinclair/typebox';
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { asyncApiDocument } from '../src/contract/asyncapi';
+import type { Member, Message, Room, TimelineEvent } from '../src/contract/public-objects';
 import { CLIENT_FRAMES, SERVER_FRAMES } from '../src/contract/ws-frames';
+import type { MemberView, MessageView, RoomView, TimelineEvent as DomainEvent } from '../src/events/timeline-events';
 
 FormatRegistry.Set('date-time', (v) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/.test(v));
 
@@ -82,3 +84,8 @@ t.test('server, bearer security, and the description of resume and close codes',
   t.match(doc.info, { title: String, version: String });
   for (const needle of ['sinceSeq', '1009', '1013', '4401', '1008', 'Authorization: Bearer']) t.match(doc.info.description, needle, `mentions ${needle}`);
 });
+
+// Compile-time: the schemas' types are the domain's views, and every domain timeline event is a contract event.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const sameShapes: [Same<Room, RoomView>, Same<Member, MemberView>, Same<Message, MessageView>, DomainEvent extends TimelineEvent ? true : false] = [true, true, true, true];
+t.same(sameShapes, [true, true, true, true], 'object schemas match the domain views (checked by tsc)');
