@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { Notification, TimelineEvent } from './public-objects';
+import { Notification, TimelineEvent } from './objects';
 
 /**
  * The WebSocket frames of `GET /v1/ws` (API.md, docs/api-extensions.md), one
