@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { createServiceApp } from '../src/http/service-app';
 import { loadConfig } from '../src/kernel/config';
 import { UnavailableError } from '../src/kernel/errors';
-import type { RoomCommand, RoomCommandOutcome, RoomCommandResult } from '../src/ports/room-commands';
+import type { RoomCommand, RoomCommandOutcome, RoomCommandResult, RoomCommands } from '../src/ports/room-commands';
+import { ROOM_COMMANDS_RPC } from '../src/contract/rpc/room-ports';
 import { roomCommandsClient } from '../src/rpc/room-commands-client';
 import { exposeRpc, internalToken, ROUTE_HEADER } from '../src/rpc/rpc';
 
@@ -22,7 +23,7 @@ async function writerStandIn() {
   const { app } = createServiceApp(config, 'message', () => ({}));
   app.addHook('onRequest', async (request) => void (route = request.headers[ROUTE_HEADER] as string | undefined));
   const answer = (c: RoomCommand): RoomCommandResult => ({ type: 'message', message: { id: 'clientMsgId' in c ? c.clientMsgId : 'x' } as never, created: true });
-  exposeRpc(
+  exposeRpc<RoomCommands>(
     app,
     'room-commands',
     {
@@ -36,6 +37,7 @@ async function writerStandIn() {
         return cs.map((c) => ({ result: answer(c) }));
       },
     },
+    ROOM_COMMANDS_RPC,
     token,
   );
   await app.listen({ port: 0, host: '127.0.0.1' });

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { createServiceApp } from '../src/http/service-app';
 import { loadConfig } from '../src/kernel/config';
 import { AppError, UnavailableError, ValidationError } from '../src/kernel/errors';
+import { Type } from '@sinclair/typebox';
 import { exposeRpc, internalToken, rpcClient } from '../src/rpc/rpc';
+import type { RpcMethods } from '../src/contract/rpc/room-ports';
 
 const config = loadConfig({ DATA_DIR: mkdtempSync(join(tmpdir(), 'rpc-client-')), JWT_SECRET: 'x'.repeat(32), LOG_LEVEL: 'silent' });
 const token = internalToken(config.jwt.secret);
@@ -19,25 +21,23 @@ interface Echo {
   refuse(): Promise<never>;
   crash(): Promise<never>;
 }
+const ECHO_RPC: RpcMethods<Echo> = { echo: Type.Tuple([Type.Unknown()]), refuse: Type.Tuple([]), crash: Type.Tuple([]) };
 
 async function echoService() {
   const { app } = createServiceApp(config, 'message', () => ({}));
   const sockets = new Set<unknown>();
   app.server.on('connection', (s) => sockets.add(s));
-  exposeRpc(
-    app,
-    'echo',
-    {
-      echo: async (value: unknown) => value,
-      refuse: async () => {
-        throw new ValidationError('no such thing', 'x');
-      },
-      crash: async () => {
-        throw new Error('bug');
-      },
+  const service = {
+    echo: async (value: unknown) => value,
+    refuse: async () => {
+      throw new ValidationError('no such thing', 'x');
     },
-    token,
-  );
+    crash: async () => {
+      throw new Error('bug');
+    },
+    secret: async () => 'not exposed',
+  };
+  exposeRpc<Echo>(app, 'echo', service, ECHO_RPC, token);
   await app.listen({ port: 0, host: '127.0.0.1' });
   t.teardown(() => app.close());
   return { sockets, url: `http://127.0.0.1:${(app.server.address() as { port: number }).port}` };
@@ -66,6 +66,27 @@ t.test('answers and remote errors keep their value and type; one kept-open conne
   t.ok((await client.crash().catch((e: unknown) => e)) instanceof UnavailableError, 'a 500 over there is Unavailable here');
   const wrongToken = await rpcClient<Echo>(url, 'echo', 'nope').echo(1).catch((e: unknown) => e);
   t.ok(wrongToken instanceof AppError && wrongToken.code === 'FORBIDDEN', 'a call without the internal token is refused');
+});
+
+t.test('only the declared methods are served, and only with arguments that match their schema', async (t) => {
+  const { url } = await echoService();
+  const call = async (method: string, body: unknown) => {
+    const res = await fetch(`${url}/internal/rpc/echo/${method}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-internal-token': token }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { result?: unknown; error?: { code: string } } };
+  };
+  t.same(await call('echo', { args: ['x'] }), { status: 200, body: { result: 'x' } });
+  for (const method of ['secret', 'constructor', 'toString', '__proto__', 'hasOwnProperty']) {
+    const res = await call(method, { args: [] });
+    t.equal(res.status, 404, `${method}: not served`);
+    t.equal(res.body.error?.code, 'NOT_FOUND');
+  }
+  for (const body of [{ args: ['x', 'y'] }, { args: 'x' }, {}, { args: [] }]) {
+    const res = await call('echo', body);
+    t.equal(res.status, 400, `echo with ${JSON.stringify(body)}: refused`);
+    t.equal(res.body.error?.code, 'VALIDATION_FAILED');
+  }
+  const noToken = await fetch(`${url}/internal/rpc/echo/echo`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"args":[1]}' });
+  t.equal(noToken.status, 403, 'the token is checked first');
 });
 
 t.test('nothing listening, a stalled answer, a cut-off answer, an answer that is not ours: Unavailable, within the timeout', async (t) => {

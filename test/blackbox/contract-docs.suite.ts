@@ -1,9 +1,10 @@
 import type { Test } from 'tap';
 import { CONTRACT_ROUTES } from '@chat/shared/contract/http/index';
 import { openApiDocument, openApiPath } from '@chat/shared/contract/openapi';
+import { asyncApiDocument } from '@chat/shared/contract/asyncapi';
 import type { Ctx } from './harness';
 
-/** The published contract: /openapi.json and /docs, public, and the same document in every phase. */
+/** The published contract: /openapi.json, /docs and /asyncapi.json, public, and the same documents in every phase. */
 export function contractDocsSuite(t: Test, ctx: Ctx): void {
   const a = ctx.api;
 
@@ -23,5 +24,12 @@ export function contractDocsSuite(t: Test, ctx: Ctx): void {
     const json = await a.req('GET', '/docs/json');
     t.equal(json.status, 200);
     t.same(json.body, (await a.req('GET', '/openapi.json')).body);
+  });
+
+  t.test('GET /asyncapi.json is the WebSocket contract made from the frame schemas, without a token', async (t) => {
+    const res = await a.req('GET', '/asyncapi.json');
+    t.equal(res.status, 200);
+    t.equal(res.body.asyncapi, '3.0.0');
+    t.same(res.body, JSON.parse(JSON.stringify(asyncApiDocument())));
   });
 }

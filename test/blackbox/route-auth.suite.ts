@@ -19,9 +19,11 @@ const PUBLIC_API = new Set([
   'HEAD /readyz',
   'GET /metrics',
   'HEAD /metrics',
-  // The published contract (issue 14): the OpenAPI document and Swagger UI over it.
+  // The published contract (issue 14): the OpenAPI document, Swagger UI over it, the AsyncAPI document.
   'GET /openapi.json',
   'HEAD /openapi.json',
+  'GET /asyncapi.json',
+  'HEAD /asyncapi.json',
   'GET /docs',
   'HEAD /docs',
   'GET /docs/',

@@ -4,6 +4,9 @@ import { createServiceApp } from '@chat/shared/http/service-app';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
 import { rateRules } from '@chat/shared/rate-limit/rules';
 import { exposeRpc, internalToken } from '@chat/shared/rpc/rpc';
+import { ROOM_COMMANDS_RPC, ROOM_QUERIES_RPC } from '@chat/shared/contract/rpc/room-ports';
+import type { RoomCommands } from '@chat/shared/ports/room-commands';
+import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
 import { runService } from '@chat/shared/runtime/run-service';
 import { createMessageModule } from './message.module';
@@ -23,8 +26,8 @@ await runService(async (config) => {
   const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics, roomCacheSize: config.writer.roomCacheSize });
   await message.register(app, { limiter: infra.limiter, messageRule: rateRules(config).messageRule });
   const token = internalToken(config.jwt.secret);
-  exposeRpc(app, 'room-commands', message.writer, token);
-  exposeRpc(app, 'room-queries', message.queries, token);
+  exposeRpc<RoomCommands>(app, 'room-commands', message.writer, ROOM_COMMANDS_RPC, token);
+  exposeRpc<RoomQueries>(app, 'room-queries', message.queries, ROOM_QUERIES_RPC, token);
   // The relay publishes the outbox oldest first, rows an earlier process left included, and retries
   // while the broker is away: a service starts (and answers, 503 where it must) with Kafka down.
   relay.start();

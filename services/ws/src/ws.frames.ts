@@ -1,21 +1,33 @@
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { CLIENT_FRAMES, type AuthFrame, type PingFrame, type SendFrame, type SubscribeFrame, type TypingFrame, type UnsubscribeFrame } from '@chat/shared/contract/ws-frames';
 import { AppError, UnavailableError, ValidationError } from '@chat/shared/kernel/errors';
 import { illFormedStringPath } from '@chat/shared/kernel/well-formed';
 
+/**
+ * A client frame as the hub takes it: only the schema's fields, a null
+ * sinceSeq left out; send's clientMsgId and body still to go through the
+ * domain rules (messageBody, clientMsgId), which word the contract's messages.
+ */
 export type ClientFrame =
-  | { type: 'auth'; token: string }
-  | { type: 'subscribe'; roomId: string; sinceSeq?: number }
-  | { type: 'unsubscribe'; roomId: string }
-  | { type: 'send'; roomId: string; clientMsgId: unknown; body: unknown }
-  | { type: 'typing'; roomId: string }
-  | { type: 'ping' };
+  | AuthFrame
+  | (Omit<SubscribeFrame, 'sinceSeq'> & { sinceSeq?: number })
+  | UnsubscribeFrame
+  | (Omit<SendFrame, 'clientMsgId' | 'body'> & { clientMsgId: unknown; body: unknown })
+  | TypingFrame
+  | PingFrame;
 
-function str(frame: Record<string, unknown>, field: string, max = 200): string {
-  const v = frame[field];
-  if (typeof v !== 'string' || v.length === 0 || v.length > max) throw new ValidationError(`${field} must be a non-empty string`, field);
-  return v;
-}
+const CHECKS = new Map(Object.entries(CLIENT_FRAMES).map(([type, schema]) => [type, { fields: Object.keys(schema.properties), check: TypeCompiler.Compile(schema) }]));
+/** Fields the schema describes but the domain rules judge (the hub applies them). */
+const LEFT_TO_DOMAIN: Record<string, string[]> = { send: ['clientMsgId', 'body'] };
+/** When several fields are wrong, the one named: the order the parser has always checked them in. */
+const FIELD_ORDER = ['token', 'sinceSeq', 'roomId'];
+const MESSAGE_OF: Record<string, string> = {
+  token: 'token must be a non-empty string',
+  roomId: 'roomId must be a non-empty string',
+  sinceSeq: 'sinceSeq must be a non-negative integer',
+};
 
-/** Parses one text frame; anything malformed is a VALIDATION_FAILED naming the field. */
+/** Parses one text frame against its type's schema (shared/contract/ws-frames); anything malformed is a VALIDATION_FAILED naming the field. */
 export function parseFrame(text: string): ClientFrame {
   let frame: unknown;
   try {
@@ -30,27 +42,18 @@ export function parseFrame(text: string): ClientFrame {
     const field = illFormed.split('.').slice(1).join('.') || 'frame';
     throw new ValidationError(`${field} must be well-formed Unicode text (no lone surrogates)`, field);
   }
-  switch (f.type) {
-    case 'auth':
-      return { type: 'auth', token: str(f, 'token', 8192) };
-    case 'subscribe': {
-      const sinceSeq = f.sinceSeq;
-      if (sinceSeq !== undefined && sinceSeq !== null && (typeof sinceSeq !== 'number' || !Number.isSafeInteger(sinceSeq) || sinceSeq < 0)) {
-        throw new ValidationError('sinceSeq must be a non-negative integer', 'sinceSeq');
-      }
-      return { type: 'subscribe', roomId: str(f, 'roomId'), ...(typeof sinceSeq === 'number' ? { sinceSeq } : {}) };
-    }
-    case 'unsubscribe':
-      return { type: 'unsubscribe', roomId: str(f, 'roomId') };
-    case 'send':
-      return { type: 'send', roomId: str(f, 'roomId'), clientMsgId: f.clientMsgId, body: f.body };
-    case 'typing':
-      return { type: 'typing', roomId: str(f, 'roomId') };
-    case 'ping':
-      return { type: 'ping' };
-    default:
-      throw new ValidationError(`unknown frame type ${JSON.stringify(f.type)?.slice(0, 40)}`, 'type');
+  const type = typeof f.type === 'string' ? f.type : undefined;
+  const schema = type === undefined ? undefined : CHECKS.get(type);
+  if (type === undefined || schema === undefined) throw new ValidationError(`unknown frame type ${JSON.stringify(f.type)?.slice(0, 40)}`, 'type');
+  const leftToDomain = LEFT_TO_DOMAIN[type] ?? [];
+  if (!schema.check.Check(frame)) {
+    const wrong = new Set([...schema.check.Errors(frame)].map((e) => e.path.split('/')[1] ?? 'frame').filter((field) => !leftToDomain.includes(field)));
+    const field = [...FIELD_ORDER.filter((x) => wrong.has(x)), ...wrong][0];
+    if (field !== undefined) throw new ValidationError(MESSAGE_OF[field] ?? `${field} is invalid`, field);
   }
+  const parsed: Record<string, unknown> = {};
+  for (const field of schema.fields) if (leftToDomain.includes(field) || (f[field] !== undefined && f[field] !== null)) parsed[field] = f[field];
+  return parsed as ClientFrame;
 }
 
 /** The error frame answering a frame that failed: the contract's code (UNAVAILABLE for an outage, INTERNAL for a bug), naming the frame's room and clientMsgId. */

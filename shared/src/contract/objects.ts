@@ -1,4 +1,4 @@
-import { Type, type TUnsafe } from '@sinclair/typebox';
+import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
 
 /**
  * The public objects of API.md as JSON Schemas: the routes' response schemas,
@@ -118,3 +118,10 @@ export const ErrorBody = Type.Object(
   },
   { title: 'ErrorBody', examples: [{ error: { code: 'VALIDATION_FAILED', message: 'body must be at most 4000 characters', details: { field: 'body' } } }] },
 );
+
+export type User = Static<typeof User>;
+export type Room = Static<typeof Room>;
+export type Member = Static<typeof Member>;
+export type Message = Static<typeof Message>;
+export type TimelineEvent = Static<typeof TimelineEvent>;
+export type Notification = Static<typeof Notification>;

@@ -2,11 +2,13 @@ import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { openApiDocument } from '../contract/openapi';
+import { asyncApiDocument } from '../contract/asyncapi';
 import { declarePublic } from './authenticate';
 
 /**
- * The published contract, public: `/openapi.json` (OpenAPI 3.1) and a browsable
- * `/docs` (Swagger UI) over the same document. Every service serves the same
+ * The published contract, public: `/openapi.json` (OpenAPI 3.1), a browsable
+ * `/docs` (Swagger UI) over the same document, and `/asyncapi.json` (AsyncAPI 3.0,
+ * the WebSocket's frames, from the schemas the server checks frames with). Every service serves the same
  * document, so it reads the same in Phase 1 and behind Phase 3's entry point.
  */
 export async function registerContractDocs(app: FastifyInstance): Promise<void> {
@@ -17,5 +19,7 @@ export async function registerContractDocs(app: FastifyInstance): Promise<void> 
     await scope.register(swagger, { openapi: { openapi: '3.1.0', info: document.info } });
     await scope.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn', transformSpecificationClone: false, transformSpecification: () => document });
     scope.get('/openapi.json', { schema: { hide: true } }, async () => document);
+    const frames = asyncApiDocument();
+    scope.get('/asyncapi.json', { schema: { hide: true } }, async () => frames);
   });
 }

@@ -1,5 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { Type, type TTuple } from '@sinclair/typebox';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { RpcMethods } from '../contract/rpc/room-ports';
 import { Agent, request } from 'undici';
 import { AppError, type ErrorCode, UnavailableError } from '../kernel/errors';
 
@@ -13,8 +16,6 @@ export function internalToken(jwtSecret: string): string {
   return createHmac('sha256', jwtSecret).update('internal-rpc').digest('base64url');
 }
 
-type Target = Record<string, (...args: never[]) => Promise<unknown>>;
-
 /**
  * Internal calls carry batches the public body limit (1 MiB) was not made for:
  * the ws service sends up to 100 messages of 4,000 code points in one call,
@@ -22,22 +23,34 @@ type Target = Record<string, (...args: never[]) => Promise<unknown>>;
  */
 const RPC_BODY_LIMIT = 8 * 1024 * 1024;
 
-export function exposeRpc(app: FastifyInstance, name: string, target: object, token: string): void {
+/**
+ * Serves the methods of `target` named in `methods`, one route each
+ * (`POST /internal/rpc/<name>/<method>` with `{"args":[…]}`), each call checked
+ * against its argument schema before it runs. Nothing else on the object is
+ * reachable: an unnamed method is the router's 404. The internal token is
+ * checked before the body is read.
+ */
+export function exposeRpc<T extends object>(app: FastifyInstance, name: string, target: T, methods: RpcMethods<T>, token: string): void {
   const expected = Buffer.from(token);
-  app.post(`/internal/rpc/${name}/:method`, { config: { public: true }, bodyLimit: RPC_BODY_LIMIT }, async (request, reply) => {
+  const internalOnly = async (request: FastifyRequest, reply: FastifyReply) => {
     const given = Buffer.from(String(request.headers['x-internal-token'] ?? ''));
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return reply.status(403).send({ error: { code: 'FORBIDDEN', message: 'internal only' } });
-    const method = (request.params as { method: string }).method;
-    const fn = (target as Target)[method];
-    if (typeof fn !== 'function' || method.startsWith('_') || method === 'constructor') return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no method ${method}` } });
-    const args = (request.body as { args?: unknown[] } | undefined)?.args ?? [];
-    try {
-      return { result: (await fn.apply(target, args as never[])) ?? null };
-    } catch (err) {
-      if (err instanceof AppError) return reply.status(200).send({ error: { code: err.code, message: err.message, details: err.details } });
-      throw err;
-    }
-  });
+  };
+  const typed = app.withTypeProvider<TypeBoxTypeProvider>();
+  const table: Readonly<Record<string, TTuple>> = methods;
+  for (const [method, args] of Object.entries(table)) {
+    const fn: unknown = Reflect.get(target, method);
+    if (typeof fn !== 'function') throw new Error(`${name}.${method} is declared for RPC but is not a method`);
+    const schema = { body: Type.Object({ args }), hide: true };
+    typed.post(`/internal/rpc/${name}/${method}`, { config: { public: true }, bodyLimit: RPC_BODY_LIMIT, schema, onRequest: internalOnly }, async (request) => {
+      try {
+        return { result: (await Reflect.apply(fn, target, request.body.args)) ?? null };
+      } catch (err) {
+        if (err instanceof AppError) return { error: { code: err.code, message: err.message, details: err.details } };
+        throw err;
+      }
+    });
+  }
 }
 
 class RemoteError extends AppError {}

@@ -23,14 +23,14 @@ export interface LogLine {
  * doubles that can fail: the rooms' store, presence, the bus's signals. A
  * client's Authorization header names its user (no token check here).
  */
-export async function wsFixture(t: Test, config: Partial<WsHubConfig> = {}, options: { fanout?: WsHubDeps['fanout'] } = {}) {
+export async function wsFixture(t: Test, config: Partial<WsHubConfig> = {}, options: { fanout?: WsHubDeps['fanout']; commands?: RoomCommands } = {}) {
   const bus = new FlakyBus();
   const rooms = new MemoryRooms(bus);
   const presence = new FlakyPresence();
   const logs: LogLine[] = [];
   const registry = new Registry();
   const r = { registers: [registry] };
-  const commands: RoomCommands = {
+  const commands: RoomCommands = options.commands ?? {
     execute: async () => ({ type: 'done' }),
     executeMany: async (cs) => cs.map(() => ({ error: { code: 'FORBIDDEN' as const, message: 'not in this test' } })),
   };
