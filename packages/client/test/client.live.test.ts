@@ -123,12 +123,19 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     const room = await alice.createRoom({ type: 'group', name: 'rt', memberIds: [(await bob.me()).id] });
     const a = await realtime(t, server, alice);
     const b = await realtime(t, server, bob);
-    await Promise.all([a.rt.connect(), b.rt.connect()]);
+    const presence: string[] = [];
+    const notifications: number[] = [];
+    b.rt.on('presence', (p) => presence.push(`${p.userId}:${p.status}`));
+    b.rt.on('notification', (n) => notifications.push(n.seq));
+    await b.rt.connect();
     t.equal(b.Probe.all[0]!.sent[0]!.type, 'auth', 'authenticates with the first frame (browser-safe)');
     const it = b.rt.events(room.id);
     const sub = await b.rt.subscribe(room.id);
-    await a.rt.subscribe(room.id);
     t.equal(sub.lastSeq, room.lastSeq);
+    await a.rt.connect();
+    await a.rt.subscribe(room.id);
+    const aliceId = (await alice.me()).id;
+    await waitFor('presence', () => presence.includes(`${aliceId}:online`), 3000);
     const typing: string[] = [];
     b.rt.on('typing', (ev) => typing.push(ev.userId));
     a.rt.typing(room.id);
@@ -142,7 +149,10 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     t.ok(isRun(got.map((e) => e.seq)), 'consecutive seqs');
     t.same(got.map((e) => (e.event as any).message.body), Array.from({ length: 20 }, (_, i) => `m${i}`));
     await waitFor('typing', () => typing.length > 0, 3000);
-    t.same(typing, [(await alice.me()).id], 'typing from the other user');
+    t.same(typing, [aliceId], 'typing from the other user');
+    const mention = await a.rt.send(room.id, `hey @${(await bob.me()).username}`);
+    await waitFor('notification', () => notifications.length > 0, 3000);
+    t.same(notifications, [mention.seq], 'a mention arrives as a notification');
   });
 
   t.test('realtime: a socket dropped underneath (1006) reconnects, resubscribes with sinceSeq, no gap, no repeat', { timeout: 30_000 }, async (t) => {
