@@ -9,6 +9,5 @@ export type Checks = [
   Expect<IsNever<Message>>, Expect<IsNever<MessagePage>>, Expect<IsNever<EventPage>>, Expect<IsNever<SearchAnswer>>, Expect<IsNever<CreateRoomBody>>,
   Expect<IsNever<Message['seq']>>, Expect<IsNever<Room['lastSeq']>>, Expect<IsNever<AuthAnswer['expiresIn']>>,
 ];
-const seq: number = (null as unknown as Message).seq;
-void seq;
+export type SeqIsNumber = Expect<Message['seq'] extends number ? false : true>;
 t.pass('types compile');
