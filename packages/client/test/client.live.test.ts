@@ -113,6 +113,17 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     t.ok(err instanceof ChatApiError, 'a 400 is a ChatApiError');
     t.match(err, { status: 400, code: 'VALIDATION_FAILED', field: 'body' });
     await t.rejects(alice.getRoom('no-such-room'), { name: 'ChatApiError', status: 404, code: 'NOT_FOUND' });
+    // An access token the server refuses (401) with a good refresh token: the middleware refreshes once and repeats the call.
+    const good = alice.session.tokens!;
+    const saved: string[] = [];
+    const revived = new ChatHttpClient({ baseUrl: await server.baseUrl, onTokens: (p) => p && saved.push(p.refreshToken) });
+    revived.session.setTokens({ accessToken: 'not.a.jwt', refreshToken: good.refreshToken, expiresIn: 900 });
+    saved.length = 0;
+    t.equal((await revived.me()).id, (await alice.me()).id, 'a 401 is refreshed and repeated');
+    t.equal(saved.length, 1, 'one refresh, stored');
+    t.not(saved[0], good.refreshToken, 'a new refresh token');
+    await t.rejects(alice.session.refresh(), { status: 401, code: 'UNAUTHENTICATED' }, 'the old refresh token no longer works (and that revokes the login)');
+    t.equal(alice.session.tokens, undefined, 'a refresh refused with 401 clears the session');
     const stranger = new ChatHttpClient({ baseUrl: await server.baseUrl });
     await t.rejects(stranger.me(), { status: 401, code: 'UNAUTHENTICATED' }, 'no session: 401');
   });
