@@ -299,3 +299,20 @@ t.test('live: a reader too slow for WS_MAX_BUFFERED_BYTES is closed with 1013 an
   t.equal(seqs.length, total, 'every message once');
   t.ok(isRun(seqs), 'in order, no gap');
 });
+
+t.test('live: a socket beyond WS_MAX_SOCKETS_PER_USER (1008) is retried a bounded number of times, then surfaced', { timeout: 60_000 }, async (t) => {
+  const server = await startServer({ WS_MAX_SOCKETS_PER_USER: '1', RATE_LIMIT_ENABLED: 'true' }) // the socket cap is off with the rate limits;
+  const alice = await user(server, 'alice');
+  const first = await realtime(t, server, alice);
+  await first.rt.connect();
+  const second = await realtime(t, server, alice, { maxAuthFailures: 3, backoff: { initialMs: 50, maxMs: 200 } });
+  const errors: string[] = [];
+  second.rt.on('error', (e) => errors.push(e.code));
+  await t.rejects(second.rt.connect(), { name: 'ChatApiError', code: 'TOO_MANY_SOCKETS' });
+  t.same(second.disconnects, [1008, 1008, 1008]);
+  t.equal(second.Probe.all.length, 3, 'three attempts, then it stopped');
+  t.ok(errors.includes('RATE_LIMITED') && errors.at(-1) === 'TOO_MANY_SOCKETS', `errors surfaced: ${errors.join(',')}`);
+  await sleep(500);
+  t.equal(second.Probe.all.length, 3, 'no attempt after giving up');
+  t.equal(first.rt.state, 'ready', 'the first socket is untouched');
+});
