@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import WebSocket from 'ws';
 import { chatServer, type ChatServer } from '../../../shared/src/testing/chat-server';
 import { ChatApiError } from '../src/errors';
-import { ChatHttpClient } from '../src/http';
+import { ChatHttpClient, unwrap } from '../src/http';
 import { RealtimeClient, type RealtimeOptions, type RoomEvent, type WebSocketLike } from '../src/realtime';
 import type { StoredTokens } from '../src/session';
 
@@ -213,6 +213,26 @@ t.test('live: embedded server', { timeout: 180_000 }, async (t) => {
     t.same(page.messages.map((m) => [m.clientMsgId, m.body]), [[sentId, 'exactly once']], 'one message');
     await t.rejects(a.rt.send(room.id, ''), { code: 'VALIDATION_FAILED' }, 'a non-retryable error rejects');
     await t.rejects(a.rt.send('0190a5f4-7b1c-7cc0-8a2e-3f1d2c4b5a60', 'x'), { code: 'NOT_FOUND' });
+  });
+
+  t.test('realtime: removal from the room ends its iterator and is announced', { timeout: 30_000 }, async (t) => {
+    const alice = await user(server, 'alice');
+    const bob = await user(server, 'bob');
+    const bobId = (await bob.me()).id;
+    const room = await alice.createRoom({ type: 'group', name: 'leave', memberIds: [bobId] });
+    const b = await realtime(t, server, bob);
+    await b.rt.connect();
+    const gone: string[] = [];
+    b.rt.on('unsubscribed', (u) => gone.push(`${u.roomId}:${u.reason}`));
+    const it = b.rt.events(room.id);
+    await b.rt.subscribe(room.id);
+    await alice.postMessage(room.id, 'bye');
+    unwrap(await alice.raw.DELETE('/v1/rooms/{roomId}/members/{userId}', { params: { path: { roomId: room.id, userId: bobId } } }));
+    const types: string[] = [];
+    for await (const ev of it) types.push(ev.event.type);
+    t.same(types, ['message.posted', 'member.left'], 'the iterator ends after member.left');
+    t.same(gone, [`${room.id}:removed`]);
+    await t.rejects(b.rt.subscribe(room.id), { code: 'NOT_FOUND' }, 'subscribing again: NOT_FOUND');
   });
 
   t.test('realtime: server restart (1001, then refused connections) resumes with no gap and no repeat', { timeout: 30_000 }, async (t) => {
