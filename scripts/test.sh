@@ -35,9 +35,10 @@ check() {
 }
 check "service boundaries (dependency-cruiser)" npx depcruise shared services --config .dependency-cruiser.cjs
 check "types (tsc --noEmit)" npx tsc -p tsconfig.json --noEmit
+check "client package types, Node and browser (tsc --noEmit)" bash -c "npx tsc -p packages/client/tsconfig.json --noEmit && npx tsc -p packages/client/tsconfig.browser.json --noEmit"
 
 log=$(mktemp)
-files=(shared/test services/*/test test loadtest/test)
+files=(shared/test services/*/test packages/*/test test loadtest/test)
 mapfile -t tests < <(find "${files[@]}" -name '*.test.ts' 2>/dev/null | sort)
 echo "== tap: ${#tests[@]} test files" >&2
 npx tap --reporter=tap "${tests[@]}" 2>&1 | tee "$log"

@@ -1,6 +1,7 @@
 import type { Test } from 'tap';
 import type { ChatServer } from '@chat/shared/testing/chat-server';
 import { authSuite } from './auth.suite';
+import { clientSdkSuite } from './client-sdk.suite';
 import { concurrencySuite } from './concurrency.suite';
 import { contractDocsSuite } from './contract-docs.suite';
 import { crashSuite } from './crash.suite';
@@ -50,6 +51,7 @@ export const SUITES: ReadonlyArray<readonly [string, (t: Test, ctx: Ctx) => void
   ['ws-limits', wsLimitsSuite],
   ['ws-budget', wsBudgetSuite],
   ['ws-faults', wsFaultsSuite],
+  ['client-sdk', clientSdkSuite],
   ['validation', validationSuite],
   ['rate-limit', rateLimitSuite],
   ['login-flood', loginFloodSuite],

@@ -1,6 +1,12 @@
 /** A random UUIDv4 for clientMsgId: crypto.randomUUID where there is one (secure contexts, Node ≥ 19), else built from getRandomValues. */
+/** The part of Web Crypto used here (named locally: it exists in browsers and Node, whatever lib a caller compiles with). */
+interface RandomSource {
+  randomUUID?: () => string;
+  getRandomValues?: (array: Uint8Array) => Uint8Array;
+}
+
 export function newClientMsgId(): string {
-  const c = (globalThis as { crypto?: Crypto }).crypto;
+  const c: RandomSource | undefined = Reflect.get(globalThis, 'crypto');
   if (c && typeof c.randomUUID === 'function') return c.randomUUID();
   const b = new Uint8Array(16);
   if (c && typeof c.getRandomValues === 'function') c.getRandomValues(b);
