@@ -3,6 +3,7 @@
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import type { ClientConn, SystemUnderTest, UserRef } from './types';
+import { ChatHttpClient, unwrap } from '@sturdy-chat/client';
 import { WsConn } from './ws-conn';
 import { SocketIoConn } from './socketio-conn';
 
@@ -75,6 +76,10 @@ export function chatTarget(baseUrl: string): SystemUnderTest {
   const wsUrl = `${baseUrl.replace(/^http/, 'ws')}/v1/ws`;
   const run = randomBytes(3).toString('hex');
   let userSeq = 0;
+  // Setup goes through the client package (typed from /openapi.json); the calls the runner measures
+  // (sendHttp, readHistory) keep the bare keep-alive request below, so the figures are the server's.
+  const api = new ChatHttpClient({ baseUrl }).raw;
+  const bearer = (token: string) => ({ authorization: `Bearer ${token}` });
   return {
     name: 'chat',
     baseUrl,
@@ -85,19 +90,19 @@ export function chatTarget(baseUrl: string): SystemUnderTest {
         8,
         async () => {
           const username = `lt${run}_${userSeq++}`;
-          const r = await expectOk(request(baseUrl, 'POST', '/v1/auth/register', undefined, { username, password: 'load-test-pw-1' }), 'register');
-          return { id: r.user.id as string, token: r.accessToken as string };
+          const r = unwrap(await api.POST('/v1/auth/register', { body: { username, password: 'load-test-pw-1' } }));
+          return { id: r.user.id, token: r.accessToken };
         },
         onProgress,
       );
     },
     async createRoom(owner, members, name) {
       const first = members.slice(0, 100).map((m) => m.id);
-      const r = await expectOk(request(baseUrl, 'POST', '/v1/rooms', owner.token, { type: 'group', name, memberIds: first }), 'create room');
-      const roomId = r.room.id as string;
+      const r = unwrap(await api.POST('/v1/rooms', { body: { type: 'group', name, memberIds: first }, headers: bearer(owner.token) }));
+      const roomId = r.room.id;
       // A group takes up to 100 memberIds at creation; the rest join one by one.
-      await inBatches(Math.max(0, members.length - 100), 16, (i) =>
-        expectOk(request(baseUrl, 'POST', `/v1/rooms/${roomId}/members`, owner.token, { userId: members[100 + i]!.id }), 'add member'),
+      await inBatches(Math.max(0, members.length - 100), 16, async (i) =>
+        unwrap(await api.POST('/v1/rooms/{roomId}/members', { params: { path: { roomId } }, body: { userId: members[100 + i]!.id }, headers: bearer(owner.token) })),
       );
       return roomId;
     },
@@ -111,10 +116,10 @@ export function chatTarget(baseUrl: string): SystemUnderTest {
       return (r.messages as unknown[]).length;
     },
     async storedMessages(user: UserRef, roomIds) {
-      const r = await expectOk(request(baseUrl, 'GET', '/v1/rooms', user.token), 'list rooms');
+      const r = unwrap(await api.GET('/v1/rooms', { headers: bearer(user.token) }));
       const want = new Set(roomIds);
       let n = 0;
-      for (const room of r.rooms as { id: string; lastSeq: number; memberCount: number }[]) {
+      for (const room of r.rooms) {
         // Timeline: room.created, one member.joined per member, then messages.
         if (want.has(room.id)) n += room.lastSeq - 1 - room.memberCount;
       }
