@@ -1,0 +1,104 @@
+import type { Api, Session } from '../blackbox/client';
+import { ModelSocket, type Frame, type Observer } from './model-socket';
+
+/** Which user each socket slot belongs to: user 0 holds two sockets. */
+export const SLOT_USERS = [0, 0, 1, 2] as const;
+/** The members of each room: room 1 leaves user 2 out (its frames there are NOT_FOUND). */
+export const ROOM_MEMBERS = [[0, 1, 2], [0, 1]] as const;
+
+export interface Sent {
+  readonly user: number;
+  readonly room: number;
+  readonly cmid: string;
+  readonly messageId: string;
+  readonly seq: number;
+}
+
+/** What the commands expect of the server, one command after another. */
+export interface Model {
+  readonly connected: boolean[];
+  /** Per slot: the rooms subscribed now (or, while disconnected, to resume with sinceSeq). */
+  readonly subscribed: Array<Set<number>>;
+  readonly lastSeq: number[];
+  readonly sent: Sent[];
+  counter: number;
+}
+
+export const isMember = (user: number, room: number): boolean => (ROOM_MEMBERS[room] as readonly number[]).includes(user);
+
+/** The real side of one run: fresh users and rooms, one socket per slot. */
+export class World implements Observer {
+  readonly violations: string[] = [];
+  readonly sockets: Array<ModelSocket | undefined> = SLOT_USERS.map(() => undefined);
+  /** Per slot, room id → stream position; kept across reconnects. */
+  readonly pos = SLOT_USERS.map(() => new Map<string, number>());
+  /** Room id → seq → what some subscriber saw there ("type:messageId"). */
+  readonly observed = new Map<string, Map<number, string>>();
+  readonly log: string[] = [];
+
+  private constructor(
+    readonly api: Api,
+    readonly wsUrl: string,
+    readonly users: Session[],
+    readonly roomIds: string[],
+  ) {}
+
+  static async create(api: Api, wsUrl: string): Promise<{ model: Model; real: World }> {
+    const users = await Promise.all([0, 1, 2].map(() => api.register()));
+    const rooms = [];
+    for (const members of ROOM_MEMBERS) rooms.push(await api.group(users[0]!, members.slice(1).map((u) => users[u]!.user.id), 'model'));
+    const world = new World(api, wsUrl, users, rooms.map((r) => r.id));
+    const model: Model = { connected: SLOT_USERS.map(() => false), subscribed: SLOT_USERS.map(() => new Set()), lastSeq: rooms.map((r) => r.lastSeq), sent: [], counter: 0 };
+    for (let slot = 0; slot < SLOT_USERS.length; slot++) {
+      await world.connect(slot, false);
+      model.connected[slot] = true;
+    }
+    return { model, real: world };
+  }
+
+  userOf(slot: number): Session {
+    return this.users[SLOT_USERS[slot]!]!;
+  }
+
+  socket(slot: number): ModelSocket {
+    const s = this.sockets[slot];
+    if (!s) throw new Error(`slot ${slot} has no socket`);
+    return s;
+  }
+
+  /** Opens the slot's socket (header auth, or an auth frame) and waits for `ready`. */
+  async connect(slot: number, viaFrame: boolean): Promise<ModelSocket> {
+    const u = this.userOf(slot);
+    const s = await ModelSocket.open(this.wsUrl, `s${slot}`, u.user.id, this.pos[slot]!, this, viaFrame ? undefined : u.accessToken);
+    this.sockets[slot] = s;
+    if (viaFrame) s.send({ type: 'auth', token: u.accessToken });
+    const ready = await s.take((f) => true, 'ready');
+    if (ready.type !== 'ready' || ready.userId !== u.user.id) throw new Error(`s${slot}: first frame ${JSON.stringify(ready)}, expected ready`);
+    return s;
+  }
+
+  event(label: string, roomId: string, seq: number, event: Frame): void {
+    const sig = `${event?.type}:${event?.message?.id ?? ''}`;
+    const seen = this.observed.get(roomId) ?? new Map<number, string>();
+    this.observed.set(roomId, seen);
+    const before = seen.get(seq);
+    if (before !== undefined && before !== sig) this.violation(`${label}: seq ${seq} in ${roomId} is ${sig}, another subscriber saw ${before}`);
+    seen.set(seq, sig);
+  }
+
+  violation(text: string): void {
+    this.violations.push(text);
+  }
+
+  /** Throws the first broken rule, or a frame that no command asked for. */
+  assertClean(): void {
+    if (this.violations.length) throw new Error(`violations:\n  ${this.violations.join('\n  ')}`);
+    this.sockets.forEach((s, slot) => {
+      if (s?.queue.length) throw new Error(`s${slot}: unexpected frames ${JSON.stringify(s.queue).slice(0, 400)}`);
+    });
+  }
+
+  close(): void {
+    for (const s of this.sockets) s?.terminate();
+  }
+}

@@ -1,0 +1,327 @@
+import fc from 'fast-check';
+import { ModelSocket } from './model-socket';
+import { isMember, SLOT_USERS, type Model, type World } from './world';
+
+type Cmd = fc.AsyncCommand<Model, World>;
+
+const userOf = (slot: number): number => SLOT_USERS[slot]!;
+
+function expect(cond: boolean, what: string, frame?: unknown): void {
+  if (!cond) throw new Error(`${what}${frame === undefined ? '' : `: got ${JSON.stringify(frame).slice(0, 300)}`}`);
+}
+
+/** Sends a ping and takes its pong: the socket is open and served. */
+async function pong(s: ModelSocket): Promise<void> {
+  s.send({ type: 'ping' });
+  await s.take((f) => f.type === 'pong', 'pong');
+}
+
+function dropSocket(m: Model, w: World, slot: number): void {
+  m.connected[slot] = false;
+  w.sockets[slot] = undefined;
+}
+
+abstract class Base implements Cmd {
+  abstract check(m: Readonly<Model>): boolean;
+  abstract act(m: Model, w: World): Promise<void>;
+  abstract toString(): string;
+  async run(m: Model, w: World): Promise<void> {
+    w.log.push(this.toString());
+    await this.act(m, w);
+    w.assertClean();
+  }
+}
+
+export type SinceMode = 'none' | 'pos' | 'zero' | 'random';
+
+export class Subscribe extends Base {
+  constructor(readonly slot: number, readonly room: number, readonly mode: SinceMode, readonly r: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    // Again while subscribed: only the forms whose stream is unambiguous (continue where it is).
+    return m.connected[this.slot]! && (!m.subscribed[this.slot]!.has(this.room) || this.mode === 'none' || this.mode === 'pos');
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    const roomId = w.roomIds[this.room]!;
+    const sinceSeq = { none: undefined, pos: s.pos.get(roomId) ?? 0, zero: 0, random: this.r % (m.lastSeq[this.room]! + 1) }[this.mode];
+    s.send({ type: 'subscribe', roomId, ...(sinceSeq === undefined ? {} : { sinceSeq }) });
+    const f = await s.take((x) => (x.type === 'subscribed' || x.type === 'error') && x.roomId === roomId, `subscribed ${roomId}`);
+    if (!isMember(userOf(this.slot), this.room)) return expect(f.type === 'error' && f.code === 'NOT_FOUND', 'subscribe by a non-member: NOT_FOUND', f);
+    expect(f.type === 'subscribed' && f.lastSeq === m.lastSeq[this.room], `subscribed with lastSeq ${m.lastSeq[this.room]}`, f);
+    m.subscribed[this.slot]!.add(this.room);
+  }
+  toString(): string {
+    return `subscribe(s${this.slot}, r${this.room}, ${this.mode}${this.mode === 'random' ? ` ${this.r}` : ''})`;
+  }
+}
+
+export class Unsubscribe extends Base {
+  constructor(readonly slot: number, readonly room: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]!;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    const roomId = w.roomIds[this.room]!;
+    s.send({ type: 'unsubscribe', roomId });
+    const f = await s.take((x) => (x.type === 'unsubscribed' || x.type === 'error') && x.roomId === roomId, `unsubscribed ${roomId}`);
+    expect(f.type === 'unsubscribed', 'unsubscribe answers unsubscribed', f);
+    m.subscribed[this.slot]!.delete(this.room);
+  }
+  toString(): string {
+    return `unsubscribe(s${this.slot}, r${this.room})`;
+  }
+}
+
+export class Send extends Base {
+  /** `reuse`: undefined for a new clientMsgId, else which earlier one to repeat. */
+  constructor(readonly slot: number, readonly room: number, readonly reuse: number | undefined, readonly body: string) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]! && (this.reuse === undefined || m.sent.length > 0);
+  }
+  private clientMsgId(m: Model): string {
+    if (this.reuse === undefined) return `c${m.counter++}`;
+    // Mostly the same user's own in this room (the idempotent repeat); sometimes anyone's, anywhere (a new message).
+    const own = m.sent.filter((x) => x.user === userOf(this.slot) && x.room === this.room);
+    const from = own.length > 0 && this.reuse % 3 !== 0 ? own : m.sent;
+    return from[this.reuse % from.length]!.cmid;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    const roomId = w.roomIds[this.room]!;
+    const clientMsgId = this.clientMsgId(m);
+    s.send({ type: 'send', roomId, clientMsgId, body: this.body });
+    const f = await s.take((x) => (x.type === 'ack' || x.type === 'error') && x.clientMsgId === clientMsgId, `ack ${clientMsgId}`);
+    const user = userOf(this.slot);
+    if (!isMember(user, this.room)) return expect(f.type === 'error' && f.code === 'NOT_FOUND' && f.roomId === roomId, 'send by a non-member: NOT_FOUND', f);
+    expect(f.type === 'ack' && f.roomId === roomId, `ack for ${clientMsgId}`, f);
+    const before = m.sent.find((x) => x.user === user && x.room === this.room && x.cmid === clientMsgId);
+    if (before) return expect(f.messageId === before.messageId && f.seq === before.seq, `repeat of ${clientMsgId}: same message ${before.messageId} seq ${before.seq}`, f);
+    expect(f.seq === m.lastSeq[this.room]! + 1 && typeof f.messageId === 'string', `new message at seq ${m.lastSeq[this.room]! + 1}`, f);
+    m.lastSeq[this.room] = f.seq;
+    m.sent.push({ user, room: this.room, cmid: clientMsgId, messageId: f.messageId, seq: f.seq });
+  }
+  toString(): string {
+    return `send(s${this.slot}, r${this.room}, ${this.reuse === undefined ? 'new' : `reuse ${this.reuse}`}, ${JSON.stringify(this.body)})`;
+  }
+}
+
+export class Typing extends Base {
+  constructor(readonly slot: number, readonly room: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]!;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    const roomId = w.roomIds[this.room]!;
+    const user = userOf(this.slot);
+    s.send({ type: 'typing', roomId });
+    if (!isMember(user, this.room)) {
+      const f = await s.take((x) => x.type === 'error' && x.roomId === roomId, 'typing error');
+      expect(f.code === 'NOT_FOUND', 'typing by a non-member: NOT_FOUND', f);
+    }
+    await pong(s); // frames are handled in order: the typing is published by now
+    const userId = w.users[user]!.user.id;
+    const receivers = SLOT_USERS.map((u, slot) => slot).filter((slot) => m.connected[slot] && userOf(slot) !== user && m.subscribed[slot]!.has(this.room));
+    if (!isMember(user, this.room)) return;
+    await Promise.all(receivers.map((slot) => w.socket(slot).take((x) => x.type === 'typing' && x.roomId === roomId && x.userId === userId, `typing of user ${user} in r${this.room}`, 2000)));
+  }
+  toString(): string {
+    return `typing(s${this.slot}, r${this.room})`;
+  }
+}
+
+export class Ping extends Base {
+  constructor(readonly slot: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]!;
+  }
+  async act(_m: Model, w: World): Promise<void> {
+    await pong(w.socket(this.slot));
+  }
+  toString(): string {
+    return `ping(s${this.slot})`;
+  }
+}
+
+/** Frames the server must answer with VALIDATION_FAILED, keeping the socket open (`$R` is a room id). */
+export const MALFORMED = [
+  '{"type":"ping"',
+  '[1,2]',
+  'null',
+  '"ping"',
+  '{}',
+  '{"type":"shout"}',
+  '{"type":7}',
+  '{"type":"subscribe","roomId":5}',
+  '{"type":"subscribe","roomId":"$R","sinceSeq":"3"}',
+  '{"type":"subscribe","roomId":"$R","sinceSeq":-1}',
+  '{"type":"subscribe","roomId":"$R","sinceSeq":1.5}',
+  '{"type":"unsubscribe"}',
+  '{"type":"send","roomId":"$R","clientMsgId":7,"body":"x"}',
+  '{"type":"send","roomId":"$R","clientMsgId":"bad","body":"   "}',
+  '{"type":"send","roomId":"$R","clientMsgId":"bad","body":["x"]}',
+  '{"type":"typing","roomId":null}',
+  '{"type":"ping","x":"\\ud800"}',
+];
+
+export class Malformed extends Base {
+  constructor(readonly slot: number, readonly kind: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]!;
+  }
+  async act(_m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    s.sendRaw(MALFORMED[this.kind]!.replace('$R', w.roomIds[0]!));
+    const f = await s.take((x) => x.type === 'error', 'error for a malformed frame');
+    expect(f.code === 'VALIDATION_FAILED', 'malformed frame: VALIDATION_FAILED', f);
+    await pong(s);
+  }
+  toString(): string {
+    return `malformed(s${this.slot}, ${MALFORMED[this.kind]})`;
+  }
+}
+
+export class Oversized extends Base {
+  constructor(readonly slot: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]!;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    s.sendRaw(JSON.stringify({ type: 'ping', pad: 'x'.repeat(64 * 1024) }));
+    const c = await s.waitClosed();
+    dropSocket(m, w, this.slot);
+    expect(c.code === 1009, 'a frame over 64 KiB closes with 1009', c);
+  }
+  toString(): string {
+    return `oversized(s${this.slot})`;
+  }
+}
+
+export class Disconnect extends Base {
+  constructor(readonly slot: number, readonly hard: boolean) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]!;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    if (this.hard) s.terminate();
+    else s.ws.close(1000);
+    await s.waitClosed();
+    dropSocket(m, w, this.slot);
+  }
+  toString(): string {
+    return `disconnect(s${this.slot}, ${this.hard ? 'terminate' : 'close'})`;
+  }
+}
+
+/** Reconnects and resumes every room the slot was subscribed to with sinceSeq = where its stream stopped. */
+export class Reconnect extends Base {
+  constructor(readonly slot: number, readonly viaFrame: boolean) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return !m.connected[this.slot];
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = await w.connect(this.slot, this.viaFrame);
+    m.connected[this.slot] = true;
+    for (const room of m.subscribed[this.slot]!) {
+      const roomId = w.roomIds[room]!;
+      s.send({ type: 'subscribe', roomId, sinceSeq: s.pos.get(roomId) ?? 0 });
+      const f = await s.take((x) => (x.type === 'subscribed' || x.type === 'error') && x.roomId === roomId, `resubscribed ${roomId}`);
+      expect(f.type === 'subscribed' && f.lastSeq === m.lastSeq[room], `resubscribed with lastSeq ${m.lastSeq[room]}`, f);
+    }
+  }
+  toString(): string {
+    return `reconnect(s${this.slot}, ${this.viaFrame ? 'auth frame' : 'header'})`;
+  }
+}
+
+/** A token signed with another secret: well-formed, not ours. */
+const FORGED = ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9', Buffer.from(JSON.stringify({ sub: 'x', exp: 4102444800 })).toString('base64url'), 'c2lnbmF0dXJl'].join('.');
+export const BAD_TOKENS = ['not-a-token', FORGED];
+
+export class BadAuth extends Base {
+  constructor(readonly slot: number, readonly kind: number) {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.connected[this.slot]!;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const s = w.socket(this.slot);
+    s.send({ type: 'auth', token: BAD_TOKENS[this.kind] });
+    const f = await s.take((x) => x.type === 'error', 'error for a bad token');
+    expect(f.code === 'UNAUTHENTICATED', 'bad token: UNAUTHENTICATED', f);
+    const c = await s.waitClosed();
+    dropSocket(m, w, this.slot);
+    expect(c.code === 4401, 'bad token closes with 4401', c);
+  }
+  toString(): string {
+    return `badAuth(s${this.slot}, ${BAD_TOKENS[this.kind]!.slice(0, 12)})`;
+  }
+}
+
+/** What a fresh socket without header auth sends first; none of it is a good auth frame. */
+export const PRE_READY = ['{"type":"ping"}', 'garbage', '{"type":"subscribe","roomId":"$R"}', `{"type":"auth","token":"not-a-token"}`, '{"type":"auth"}'];
+
+export class PreReady extends Base {
+  constructor(readonly kind: number) {
+    super();
+  }
+  check(): boolean {
+    return true;
+  }
+  async act(_m: Model, w: World): Promise<void> {
+    const s = await ModelSocket.open(w.wsUrl, 'fresh', '', new Map(), w);
+    try {
+      s.sendRaw(PRE_READY[this.kind]!.replace('$R', w.roomIds[0]!));
+      const f = await s.take(() => true, 'an answer before ready');
+      expect(f.type === 'error' && f.code === 'UNAUTHENTICATED', 'a frame before ready: error UNAUTHENTICATED', f);
+      const c = await s.waitClosed();
+      expect(c.code === 4401, 'a frame before ready closes with 4401', c);
+    } finally {
+      s.terminate();
+    }
+  }
+  toString(): string {
+    return `preReady(${PRE_READY[this.kind]})`;
+  }
+}
+
+const slot = fc.integer({ min: 0, max: SLOT_USERS.length - 1 });
+const room = fc.integer({ min: 0, max: 1 });
+const body = fc.constantFrom('hi', '  padded  ', '서버가 죽었어요', 'x'.repeat(4000), '@nobody hello');
+
+export const commandArbs = [
+  fc.tuple(slot, room, fc.constantFrom<SinceMode>('none', 'pos', 'zero', 'random'), fc.nat(50)).map(([s, r, mode, n]) => new Subscribe(s, r, mode, n)),
+  fc.tuple(slot, room).map(([s, r]) => new Unsubscribe(s, r)),
+  fc.tuple(slot, room, fc.option(fc.nat(20), { freq: 3 }), body).map(([s, r, reuse, b]) => new Send(s, r, reuse ?? undefined, b)),
+  fc.tuple(slot, room, fc.option(fc.nat(20), { freq: 3 }), body).map(([s, r, reuse, b]) => new Send(s, r, reuse ?? undefined, b)),
+  fc.tuple(slot, room).map(([s, r]) => new Typing(s, r)),
+  slot.map((s) => new Ping(s)),
+  fc.tuple(slot, fc.nat(MALFORMED.length - 1)).map(([s, k]) => new Malformed(s, k)),
+  slot.map((s) => new Oversized(s)),
+  fc.tuple(slot, fc.boolean()).map(([s, hard]) => new Disconnect(s, hard)),
+  fc.tuple(slot, fc.boolean()).map(([s, viaFrame]) => new Reconnect(s, viaFrame)),
+  fc.tuple(slot, fc.nat(BAD_TOKENS.length - 1)).map(([s, k]) => new BadAuth(s, k)),
+  fc.nat(PRE_READY.length - 1).map((k) => new PreReady(k)),
+];

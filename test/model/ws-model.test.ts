@@ -1,0 +1,56 @@
+import t, { type Test } from 'tap';
+import fc from 'fast-check';
+import { chatServer } from '@chat/shared/testing/chat-server';
+import { api } from '../blackbox/client';
+import { finalCheck } from './final-check';
+import { commandArbs } from './ws-commands';
+import { World } from './world';
+
+/*
+ * A model-based test of the WebSocket protocol: four sockets of three users
+ * in two rooms run random command sequences (fast-check), each command
+ * checked against a model of what the server must answer, every event
+ * stream checked as it arrives (see model-socket.ts), the server's timeline
+ * checked at the end of each run (final-check.ts).
+ *
+ * FC_SEED replays a run, FC_NUM_RUNS sets how many; FC_PATH replays the
+ * shrunk counterexample fast-check prints.
+ */
+
+const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
+const numRuns = process.env.FC_NUM_RUNS ? Number(process.env.FC_NUM_RUNS) : 60;
+const path = process.env.FC_PATH;
+const env = { PASSWORD_HASH_LOG_N: '10' };
+
+async function property(t: Test, serverEnv: Record<string, string>, runs: number, maxCommands: number): Promise<void> {
+  const server = chatServer('embedded', { ...env, ...serverEnv });
+  t.teardown(() => server.stop());
+  await server.start();
+  const client = api(await server.baseUrl);
+  const wsUrl = await server.wsUrl;
+  const started = Date.now();
+  t.comment(`seed ${seed} (replay: FC_SEED=${seed}${path ? ` FC_PATH=${path}` : ''}), ${runs} runs of up to ${maxCommands} commands`);
+  let lastLog: string[] = [];
+  let commandsRun = 0;
+  await fc.assert(
+    fc.asyncProperty(fc.commands(commandArbs, { maxCommands, size: 'max' }), async (cmds) => {
+      const setup = await World.create(client, wsUrl);
+      lastLog = setup.real.log;
+      try {
+        await fc.asyncModelRun(() => setup, cmds);
+        await finalCheck(setup.model, setup.real);
+      } finally {
+        commandsRun += setup.real.log.length;
+        setup.real.close();
+      }
+    }),
+    { seed, numRuns: runs, ...(path ? { path } : {}), endOnFailure: false, interruptAfterTimeLimit: 170_000 },
+  ).catch((err) => {
+    t.comment(`commands of the last run: ${lastLog.join('; ')}`);
+    throw err;
+  });
+  t.pass(`${runs} runs, ${commandsRun} commands in ${Date.now() - started} ms`);
+}
+
+t.test('the protocol model holds (rate limits off)', (t) => property(t, { RATE_LIMIT_ENABLED: 'false' }, numRuns, 30));
+t.test('the protocol model holds with the default rate limits on', (t) => property(t, { RATE_LIMIT_ENABLED: 'true' }, Math.max(1, Math.ceil(numRuns / 6)), 30));
