@@ -90,11 +90,13 @@ export class ModelSocket {
 
   private onSubscribed(f: Frame): void {
     const since = this.asked.get(f.roomId)?.shift();
-    // Subscribing again continues the same stream (no repeats, no gaps).
-    if (this.next.has(f.roomId)) return;
-    const from = since ?? f.lastSeq;
-    this.next.set(f.roomId, from + 1);
-    this.pos.set(f.roomId, from);
+    const from = Math.min(since ?? f.lastSeq, f.lastSeq);
+    const next = this.next.get(f.roomId);
+    // Subscribing again goes on with the same stream: never back (no repeats); only a
+    // sinceSeq (or, without one, the lastSeq answered) ahead of it skips forward to it.
+    const want = next === undefined ? from + 1 : Math.max(next, from + 1);
+    this.next.set(f.roomId, want);
+    this.pos.set(f.roomId, want - 1);
   }
 
   private onEvent(f: Frame): void {

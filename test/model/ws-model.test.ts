@@ -44,7 +44,7 @@ async function property(t: Test, serverEnv: Record<string, string>, runs: number
         setup.real.close();
       }
     }),
-    { seed, numRuns: runs, ...(path ? { path } : {}), endOnFailure: false, interruptAfterTimeLimit: 170_000 },
+    { seed, numRuns: runs, ...(path ? { path } : {}), endOnFailure: false, includeErrorInReport: true, interruptAfterTimeLimit: 170_000 },
   ).catch((err) => {
     t.comment(`commands of the last run: ${lastLog.join('; ')}`);
     throw err;
@@ -52,5 +52,5 @@ async function property(t: Test, serverEnv: Record<string, string>, runs: number
   t.pass(`${runs} runs, ${commandsRun} commands in ${Date.now() - started} ms`);
 }
 
-t.test('the protocol model holds (rate limits off)', (t) => property(t, { RATE_LIMIT_ENABLED: 'false' }, numRuns, 30));
+t.test('the protocol model holds (rate limits off)', (t) => property(t, { RATE_LIMIT_ENABLED: 'false' }, numRuns, 50));
 t.test('the protocol model holds with the default rate limits on', (t) => property(t, { RATE_LIMIT_ENABLED: 'true' }, Math.max(1, Math.ceil(numRuns / 6)), 30));
