@@ -345,6 +345,50 @@ export class Burst extends Base {
   }
 }
 
+/**
+ * The same new clientMsgId sent twice at once by one user: from its two
+ * sockets, twice on one socket, or on a socket and over HTTP. Both answers
+ * name one message at one seq.
+ */
+export class Twin extends Base {
+  constructor(readonly room: number, readonly how: 'two sockets' | 'one socket' | 'socket and http', readonly slot: number) {
+    super();
+  }
+  private slots(): [number, number | undefined] {
+    if (this.how === 'two sockets') return [0, 1];
+    return [this.slot, this.how === 'one socket' ? this.slot : undefined];
+  }
+  check(m: Readonly<Model>): boolean {
+    const [a, b] = this.slots();
+    return m.connected[a]! && (b === undefined || m.connected[b]!) && isMember(userOf(a), this.room);
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const [a, b] = this.slots();
+    const roomId = w.roomIds[this.room]!;
+    const clientMsgId = `c${m.counter++}`;
+    const frame = { type: 'send', roomId, clientMsgId, body: 'twin' };
+    const acks = (s: ModelSocket, n: number) => Array.from({ length: n }, () => s.take((x) => (x.type === 'ack' || x.type === 'error') && x.clientMsgId === clientMsgId, `ack ${clientMsgId}`));
+    w.socket(a).send(frame);
+    const answers: Array<Promise<{ type: string; messageId?: string; seq?: number }>> = [];
+    if (b === undefined) {
+      const post = w.api.req('POST', `/v1/rooms/${roomId}/messages`, { token: w.userOf(a).accessToken, body: { clientMsgId, body: 'twin over http' } });
+      answers.push(post.then((r) => ({ type: r.status === 201 || r.status === 200 ? 'ack' : `http ${r.status}`, messageId: r.body?.message?.id, seq: r.body?.message?.seq })));
+      answers.push(...acks(w.socket(a), 1));
+    } else {
+      w.socket(b).send(frame);
+      answers.push(...(a === b ? acks(w.socket(a), 2) : [...acks(w.socket(a), 1), ...acks(w.socket(b), 1)]));
+    }
+    const [x, y] = await Promise.all(answers);
+    expect(x!.type === 'ack' && y!.type === 'ack' && x!.messageId === y!.messageId && x!.seq === y!.seq, `one message for ${clientMsgId}`, [x, y]);
+    expect(x!.seq === m.lastSeq[this.room]! + 1, `new message at seq ${m.lastSeq[this.room]! + 1}`, x);
+    m.lastSeq[this.room] = x!.seq!;
+    m.sent.push({ user: userOf(a), room: this.room, cmid: clientMsgId, messageId: x!.messageId!, seq: x!.seq! });
+  }
+  toString(): string {
+    return `twin(r${this.room}, ${this.how}, s${this.slot})`;
+  }
+}
+
 const slot = fc.integer({ min: 0, max: SLOT_USERS.length - 1 });
 const room = fc.integer({ min: 0, max: 1 });
 const body = fc.constantFrom('hi', '  padded  ', '서버가 죽었어요', 'x'.repeat(4000), '@nobody hello');
@@ -354,9 +398,10 @@ export const commandArbs = [
   fc.tuple(slot, room).map(([s, r]) => new Unsubscribe(s, r)),
   fc.tuple(slot, room, fc.option(fc.nat(20), { freq: 3 }), body).map(([s, r, reuse, b]) => new Send(s, r, reuse ?? undefined, b)),
   fc.tuple(slot, room, fc.option(fc.nat(20), { freq: 3 }), body).map(([s, r, reuse, b]) => new Send(s, r, reuse ?? undefined, b)),
-  fc.tuple(slot, room, fc.integer({ min: 1, max: 12 }), slot, fc.constantFrom<SinceMode>('none', 'pos', 'zero', 'random'), fc.nat(50)).map(
+  fc.tuple(slot, room, fc.integer({ min: 1, max: 40 }), slot, fc.constantFrom<SinceMode>('none', 'pos', 'zero', 'random'), fc.nat(50)).map(
     ([a, r, n, b, mode, k]) => new Burst(a, r, n, b, mode, k),
   ),
+  fc.tuple(room, fc.constantFrom<Twin['how']>('two sockets', 'one socket', 'socket and http'), slot).map(([r, how, s]) => new Twin(r, how, s)),
   fc.tuple(slot, room).map(([s, r]) => new Typing(s, r)),
   slot.map((s) => new Ping(s)),
   fc.tuple(slot, fc.nat(MALFORMED.length - 1)).map(([s, k]) => new Malformed(s, k)),
