@@ -198,7 +198,8 @@ export class Malformed extends Base {
 }
 
 export class Oversized extends Base {
-  constructor(readonly slot: number) {
+  /** `over`: one byte over 64 KiB (closed with 1009); else exactly 64 KiB (served). */
+  constructor(readonly slot: number, readonly over: boolean) {
     super();
   }
   check(m: Readonly<Model>): boolean {
@@ -206,13 +207,18 @@ export class Oversized extends Base {
   }
   async act(m: Model, w: World): Promise<void> {
     const s = w.socket(this.slot);
-    s.sendRaw(JSON.stringify({ type: 'ping', pad: 'x'.repeat(64 * 1024) }));
+    const frame = (pad: number) => JSON.stringify({ type: 'ping', pad: 'é'.repeat(pad / 2) + 'x'.repeat(pad % 2) });
+    const size = 64 * 1024 + (this.over ? 1 : 0);
+    const text = frame(size - Buffer.byteLength(frame(0)));
+    if (Buffer.byteLength(text) !== size) throw new Error(`model: frame of ${Buffer.byteLength(text)} bytes, wanted ${size}`);
+    s.sendRaw(text);
+    if (!this.over) return void (await s.take((f) => f.type === 'pong', 'pong to a 64 KiB ping'));
     const c = await s.waitClosed();
     dropSocket(m, w, this.slot);
     expect(c.code === 1009, 'a frame over 64 KiB closes with 1009', c);
   }
   toString(): string {
-    return `oversized(s${this.slot})`;
+    return `oversized(s${this.slot}, ${this.over ? '64 KiB + 1' : 'exactly 64 KiB'})`;
   }
 }
 
@@ -310,12 +316,16 @@ export class PreReady extends Base {
   }
 }
 
+/** What the racing socket of a Burst sends, without waiting for answers. */
+export type Churn = 'sub none' | 'sub pos' | 'sub zero' | 'unsub';
+
 /**
- * Races a replay against live events: slot `a` fires `n` sends without waiting,
- * and slot `b` subscribes to the same room at once; then all acks are taken.
+ * Races replays and subscription changes against live events: slot `a` fires
+ * `n` sends without waiting, slot `b` at once sends its `ops` (subscribes and
+ * unsubscribes of the same room, pipelined); then every answer is taken.
  */
 export class Burst extends Base {
-  constructor(readonly a: number, readonly room: number, readonly n: number, readonly b: number, readonly mode: SinceMode, readonly r: number) {
+  constructor(readonly a: number, readonly room: number, readonly n: number, readonly b: number, readonly ops: Churn[]) {
     super();
   }
   check(m: Readonly<Model>): boolean {
@@ -327,12 +337,22 @@ export class Burst extends Base {
     const before = m.lastSeq[this.room]!;
     const cmids = Array.from({ length: this.n }, () => `c${m.counter++}`);
     for (const clientMsgId of cmids) sa.send({ type: 'send', roomId, clientMsgId, body: 'burst' });
-    const sinceSeq = { none: undefined, pos: sb.pos.get(roomId) ?? 0, zero: 0, random: this.r % (before + 1) }[this.mode];
-    sb.send({ type: 'subscribe', roomId, ...(sinceSeq === undefined ? {} : { sinceSeq }) });
-    const sub = await sb.take((x) => (x.type === 'subscribed' || x.type === 'error') && x.roomId === roomId, `subscribed ${roomId}`);
-    const low = m.subscribed[this.b]!.has(this.room) ? 0 : before;
-    expect(sub.type === 'subscribed' && sub.lastSeq >= low && sub.lastSeq <= before + this.n, `subscribed with lastSeq in ${low}..${before + this.n}`, sub);
-    m.subscribed[this.b]!.add(this.room);
+    for (const op of this.ops) {
+      if (op === 'unsub') sb.send({ type: 'unsubscribe', roomId });
+      else sb.send({ type: 'subscribe', roomId, ...(op === 'sub none' ? {} : { sinceSeq: op === 'sub zero' ? 0 : (sb.pos.get(roomId) ?? 0) }) });
+    }
+    for (const op of this.ops) {
+      const f = await sb.take((x) => ['subscribed', 'unsubscribed', 'error'].includes(x.type) && x.roomId === roomId, `answer to ${op}`);
+      if (op === 'unsub') {
+        expect(f.type === 'unsubscribed', 'unsubscribe answers unsubscribed', f);
+        m.subscribed[this.b]!.delete(this.room);
+        continue;
+      }
+      // Again while subscribed, lastSeq is what the subscription knows of, which may lag.
+      const low = m.subscribed[this.b]!.has(this.room) ? 0 : before;
+      expect(f.type === 'subscribed' && f.lastSeq >= low && f.lastSeq <= before + this.n, `${op}: subscribed with lastSeq in ${low}..${before + this.n}`, f);
+      m.subscribed[this.b]!.add(this.room);
+    }
     for (const [i, clientMsgId] of cmids.entries()) {
       const f = await sa.take((x) => (x.type === 'ack' || x.type === 'error') && x.clientMsgId === clientMsgId, `ack ${clientMsgId}`);
       expect(f.type === 'ack' && f.seq === before + i + 1, `burst ack ${i} at seq ${before + i + 1}`, f);
@@ -341,7 +361,7 @@ export class Burst extends Base {
     m.lastSeq[this.room] = before + this.n;
   }
   toString(): string {
-    return `burst(s${this.a} sends ${this.n} to r${this.room}, s${this.b} subscribes ${this.mode}${this.mode === 'random' ? ` ${this.r}` : ''})`;
+    return `burst(s${this.a} sends ${this.n} to r${this.room}, s${this.b}: ${this.ops.join(', ')})`;
   }
 }
 
@@ -398,14 +418,14 @@ export const commandArbs = [
   fc.tuple(slot, room).map(([s, r]) => new Unsubscribe(s, r)),
   fc.tuple(slot, room, fc.option(fc.nat(20), { freq: 3 }), body).map(([s, r, reuse, b]) => new Send(s, r, reuse ?? undefined, b)),
   fc.tuple(slot, room, fc.option(fc.nat(20), { freq: 3 }), body).map(([s, r, reuse, b]) => new Send(s, r, reuse ?? undefined, b)),
-  fc.tuple(slot, room, fc.integer({ min: 1, max: 40 }), slot, fc.constantFrom<SinceMode>('none', 'pos', 'zero', 'random'), fc.nat(50)).map(
-    ([a, r, n, b, mode, k]) => new Burst(a, r, n, b, mode, k),
+  fc.tuple(slot, room, fc.integer({ min: 1, max: 40 }), slot, fc.array(fc.constantFrom<Churn>('sub none', 'sub pos', 'sub zero', 'unsub'), { minLength: 1, maxLength: 3 })).map(
+    ([a, r, n, b, ops]) => new Burst(a, r, n, b, ops),
   ),
   fc.tuple(room, fc.constantFrom<Twin['how']>('two sockets', 'one socket', 'socket and http'), slot).map(([r, how, s]) => new Twin(r, how, s)),
   fc.tuple(slot, room).map(([s, r]) => new Typing(s, r)),
   slot.map((s) => new Ping(s)),
   fc.tuple(slot, fc.nat(MALFORMED.length - 1)).map(([s, k]) => new Malformed(s, k)),
-  slot.map((s) => new Oversized(s)),
+  fc.tuple(slot, fc.boolean()).map(([s, over]) => new Oversized(s, over)),
   fc.tuple(slot, fc.boolean()).map(([s, hard]) => new Disconnect(s, hard)),
   fc.tuple(slot, fc.boolean()).map(([s, viaFrame]) => new Reconnect(s, viaFrame)),
   fc.tuple(slot, fc.nat(BAD_TOKENS.length - 1)).map(([s, k]) => new BadAuth(s, k)),
