@@ -123,7 +123,7 @@ export class ModelSocket {
     this.ws.send(JSON.stringify(frame));
   }
 
-  sendRaw(data: string): void {
+  sendRaw(data: string | Buffer): void {
     this.ws.send(data);
   }
 

@@ -157,25 +157,35 @@ export class Ping extends Base {
   }
 }
 
-/** Frames the server must answer with VALIDATION_FAILED, keeping the socket open (`$R` is a room id). */
-export const MALFORMED = [
-  '{"type":"ping"',
-  '[1,2]',
-  'null',
-  '"ping"',
-  '{}',
-  '{"type":"shout"}',
-  '{"type":7}',
-  '{"type":"subscribe","roomId":5}',
-  '{"type":"subscribe","roomId":"$R","sinceSeq":"3"}',
-  '{"type":"subscribe","roomId":"$R","sinceSeq":-1}',
-  '{"type":"subscribe","roomId":"$R","sinceSeq":1.5}',
-  '{"type":"unsubscribe"}',
-  '{"type":"send","roomId":"$R","clientMsgId":7,"body":"x"}',
-  '{"type":"send","roomId":"$R","clientMsgId":"bad","body":"   "}',
-  '{"type":"send","roomId":"$R","clientMsgId":"bad","body":["x"]}',
-  '{"type":"typing","roomId":null}',
-  '{"type":"ping","x":"\\ud800"}',
+const V = 'VALIDATION_FAILED';
+const UNKNOWN_ROOM = '01900000-0000-7000-8000-000000000000';
+
+/** Frames the server must answer with an error (code given), keeping the socket open (`$R` is a room id). */
+export const MALFORMED: Array<[string | Buffer, string]> = [
+  ['{"type":"ping"', V],
+  ['[1,2]', V],
+  ['null', V],
+  ['"ping"', V],
+  ['{}', V],
+  [Buffer.from('{"type":"ping"}'), V], // binary, not text
+  ['{"type":"shout"}', V],
+  ['{"type":7}', V],
+  ['{"type":"subscribe","roomId":5}', V],
+  ['{"type":"subscribe","roomId":"$R","sinceSeq":"3"}', V],
+  ['{"type":"subscribe","roomId":"$R","sinceSeq":-1}', V],
+  ['{"type":"subscribe","roomId":"$R","sinceSeq":1.5}', V],
+  ['{"type":"unsubscribe"}', V],
+  ['{"type":"send","roomId":"$R","clientMsgId":7,"body":"x"}', V],
+  ['{"type":"send","roomId":"$R","clientMsgId":"","body":"x"}', V],
+  [`{"type":"send","roomId":"$R","clientMsgId":"${'k'.repeat(65)}","body":"x"}`, V],
+  ['{"type":"send","roomId":"$R","clientMsgId":"bad","body":"   "}', V],
+  [`{"type":"send","roomId":"$R","clientMsgId":"bad","body":"${'b'.repeat(4001)}"}`, V],
+  ['{"type":"send","roomId":"$R","clientMsgId":"bad","body":["x"]}', V],
+  ['{"type":"typing","roomId":null}', V],
+  ['{"type":"ping","x":"\\ud800"}', V],
+  [`{"type":"subscribe","roomId":"${UNKNOWN_ROOM}"}`, 'NOT_FOUND'],
+  [`{"type":"typing","roomId":"${UNKNOWN_ROOM}"}`, 'NOT_FOUND'],
+  [`{"type":"send","roomId":"${UNKNOWN_ROOM}","clientMsgId":"bad","body":"x"}`, 'NOT_FOUND'],
 ];
 
 export class Malformed extends Base {
@@ -187,13 +197,14 @@ export class Malformed extends Base {
   }
   async act(_m: Model, w: World): Promise<void> {
     const s = w.socket(this.slot);
-    s.sendRaw(MALFORMED[this.kind]!.replace('$R', w.roomIds[0]!));
+    const [frame, code] = MALFORMED[this.kind]!;
+    s.sendRaw(typeof frame === 'string' ? frame.replace('$R', w.roomIds[0]!) : frame);
     const f = await s.take((x) => x.type === 'error', 'error for a malformed frame');
-    expect(f.code === 'VALIDATION_FAILED', 'malformed frame: VALIDATION_FAILED', f);
+    expect(f.code === code, `malformed frame: ${code}`, f);
     await pong(s);
   }
   toString(): string {
-    return `malformed(s${this.slot}, ${MALFORMED[this.kind]})`;
+    return `malformed(s${this.slot}, ${String(MALFORMED[this.kind]![0]).slice(0, 80)})`;
   }
 }
 
@@ -266,10 +277,11 @@ export class Reconnect extends Base {
 
 /** A token signed with another secret: well-formed, not ours. */
 const FORGED = ['eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9', Buffer.from(JSON.stringify({ sub: 'x', exp: 4102444800 })).toString('base64url'), 'c2lnbmF0dXJl'].join('.');
-export const BAD_TOKENS = ['not-a-token', FORGED];
+/** An auth frame after ready: `other user` is a valid token of another user; `same user` a valid one of this user (kept open, no answer). */
+export const AUTH_AFTER_READY = ['not-a-token', 'forged', 'other user', 'same user'] as const;
 
-export class BadAuth extends Base {
-  constructor(readonly slot: number, readonly kind: number) {
+export class AuthAfterReady extends Base {
+  constructor(readonly slot: number, readonly kind: (typeof AUTH_AFTER_READY)[number]) {
     super();
   }
   check(m: Readonly<Model>): boolean {
@@ -277,7 +289,10 @@ export class BadAuth extends Base {
   }
   async act(m: Model, w: World): Promise<void> {
     const s = w.socket(this.slot);
-    s.send({ type: 'auth', token: BAD_TOKENS[this.kind] });
+    const user = userOf(this.slot);
+    const token = { 'not-a-token': 'not-a-token', forged: FORGED, 'other user': w.users[(user + 1) % 3]!.accessToken, 'same user': w.users[user]!.accessToken }[this.kind];
+    s.send({ type: 'auth', token });
+    if (this.kind === 'same user') return pong(s);
     const f = await s.take((x) => x.type === 'error', 'error for a bad token');
     expect(f.code === 'UNAUTHENTICATED', 'bad token: UNAUTHENTICATED', f);
     const c = await s.waitClosed();
@@ -285,7 +300,7 @@ export class BadAuth extends Base {
     expect(c.code === 4401, 'bad token closes with 4401', c);
   }
   toString(): string {
-    return `badAuth(s${this.slot}, ${BAD_TOKENS[this.kind]!.slice(0, 12)})`;
+    return `authAfterReady(s${this.slot}, ${this.kind})`;
   }
 }
 
@@ -428,6 +443,6 @@ export const commandArbs = [
   fc.tuple(slot, fc.boolean()).map(([s, over]) => new Oversized(s, over)),
   fc.tuple(slot, fc.boolean()).map(([s, hard]) => new Disconnect(s, hard)),
   fc.tuple(slot, fc.boolean()).map(([s, viaFrame]) => new Reconnect(s, viaFrame)),
-  fc.tuple(slot, fc.nat(BAD_TOKENS.length - 1)).map(([s, k]) => new BadAuth(s, k)),
+  fc.tuple(slot, fc.constantFrom(...AUTH_AFTER_READY)).map(([s, k]) => new AuthAfterReady(s, k)),
   fc.nat(PRE_READY.length - 1).map((k) => new PreReady(k)),
 ];
