@@ -24,9 +24,8 @@ interface Waiter {
 /**
  * One client socket of the model. Event frames are checked as they arrive
  * (per room: only while subscribed, each seq exactly the next one); typing
- * frames about the socket's own user are violations; presence and
- * notifications are ignored; every other frame waits in `queue` for the
- * command that expects it.
+ * frames about the socket's own user are violations; notifications are
+ * ignored; every other frame waits in `queue` for the command that expects it.
  */
 export class ModelSocket {
   readonly queue: Frame[] = [];
@@ -76,7 +75,7 @@ export class ModelSocket {
     } catch {
       return this.obs.violation(`${this.label}: unparsable frame ${text.slice(0, 100)}`);
     }
-    if (f.type === 'presence' || f.type === 'notification') return;
+    if (f.type === 'notification') return;
     if (f.type === 'event') return this.onEvent(f);
     if (f.type === 'typing' && f.userId === this.userId) return this.obs.violation(`${this.label}: got its own user's typing in ${f.roomId}`);
     if (f.type === 'typing' && !this.next.has(f.roomId)) return this.obs.violation(`${this.label}: typing for ${f.roomId}, not subscribed`);

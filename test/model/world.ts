@@ -53,6 +53,7 @@ export class World implements Observer {
       await world.connect(slot, false);
       model.connected[slot] = true;
     }
+    for (const user of [0, 1, 2]) await world.presenceSettled(user, true);
     return { model, real: world };
   }
 
@@ -75,6 +76,22 @@ export class World implements Observer {
     const ready = await s.take((f) => true, 'ready');
     if (ready.type !== 'ready' || ready.userId !== u.user.id) throw new Error(`s${slot}: first frame ${JSON.stringify(ready)}, expected ready`);
     return s;
+  }
+
+  /**
+   * Waits until the server's presence of `user` is `online` (GET …/presence of
+   * room 0, which every user is in). Presence frames are published right after
+   * the store changes, in the background: this is how a command knows they are out.
+   */
+  async presenceSettled(user: number, online: boolean): Promise<void> {
+    const userId = this.users[user]!.user.id;
+    const until = Date.now() + 3000;
+    for (;;) {
+      const res = await this.api.ok(200, 'GET', `/v1/rooms/${this.roomIds[0]}/presence`, { token: this.users[0]!.accessToken });
+      if ((res.online as string[]).includes(userId) === online) return;
+      if (Date.now() > until) throw new Error(`user ${user} not ${online ? 'online' : 'offline'} after 3 s`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
   }
 
   event(label: string, roomId: string, seq: number, event: Frame): void {

@@ -16,9 +16,27 @@ async function pong(s: ModelSocket): Promise<void> {
   await s.take((f) => f.type === 'pong', 'pong');
 }
 
-function dropSocket(m: Model, w: World, slot: number): void {
+/** True when the slot's user has a socket open in another slot. */
+const otherSocketOpen = (m: Readonly<Model>, slot: number): boolean => m.connected.some((c, i) => c && i !== slot && userOf(i) === userOf(slot));
+
+/**
+ * The slot's user went online or offline (first socket ready, last closed): every
+ * socket of another user subscribed to a room they share hears it, once.
+ */
+async function presence(m: Model, w: World, slot: number, status: 'online' | 'offline'): Promise<void> {
+  const user = userOf(slot);
+  const userId = w.users[user]!.user.id;
+  const receivers = m.connected.flatMap((c, i) => (c && userOf(i) !== user && [...m.subscribed[i]!].some((r) => isMember(user, r)) ? [i] : []));
+  const what = `presence ${status} of user ${user}`;
+  await w.presenceSettled(user, status === 'online');
+  await Promise.all(receivers.map((i) => w.socket(i).take((x) => x.type === 'presence' && x.userId === userId && x.status === status, what, 3000)));
+}
+
+/** The slot's socket has closed: the model forgets it, and co-members hear the user went offline if it was the last. */
+async function dropSocket(m: Model, w: World, slot: number): Promise<void> {
   m.connected[slot] = false;
   w.sockets[slot] = undefined;
+  if (!otherSocketOpen(m, slot)) await presence(m, w, slot, 'offline');
 }
 
 abstract class Base implements Cmd {
@@ -225,7 +243,7 @@ export class Oversized extends Base {
     s.sendRaw(text);
     if (!this.over) return void (await s.take((f) => f.type === 'pong', 'pong to a 64 KiB ping'));
     const c = await s.waitClosed();
-    dropSocket(m, w, this.slot);
+    await dropSocket(m, w, this.slot);
     expect(c.code === 1009, 'a frame over 64 KiB closes with 1009', c);
   }
   toString(): string {
@@ -245,7 +263,7 @@ export class Disconnect extends Base {
     if (this.hard) s.terminate();
     else s.ws.close(1000);
     await s.waitClosed();
-    dropSocket(m, w, this.slot);
+    await dropSocket(m, w, this.slot);
   }
   toString(): string {
     return `disconnect(s${this.slot}, ${this.hard ? 'terminate' : 'close'})`;
@@ -261,8 +279,10 @@ export class Reconnect extends Base {
     return !m.connected[this.slot];
   }
   async act(m: Model, w: World): Promise<void> {
+    const first = !otherSocketOpen(m, this.slot);
     const s = await w.connect(this.slot, this.viaFrame);
     m.connected[this.slot] = true;
+    if (first) await presence(m, w, this.slot, 'online');
     for (const room of m.subscribed[this.slot]!) {
       const roomId = w.roomIds[room]!;
       s.send({ type: 'subscribe', roomId, sinceSeq: s.pos.get(roomId) ?? 0 });
@@ -296,7 +316,7 @@ export class AuthAfterReady extends Base {
     const f = await s.take((x) => x.type === 'error', 'error for a bad token');
     expect(f.code === 'UNAUTHENTICATED', 'bad token: UNAUTHENTICATED', f);
     const c = await s.waitClosed();
-    dropSocket(m, w, this.slot);
+    await dropSocket(m, w, this.slot);
     expect(c.code === 4401, 'bad token closes with 4401', c);
   }
   toString(): string {
