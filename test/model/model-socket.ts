@@ -81,7 +81,8 @@ export class ModelSocket {
     if (f.type === 'typing' && !this.next.has(f.roomId)) return this.obs.violation(`${this.label}: typing for ${f.roomId}, not subscribed`);
     if (f.type === 'subscribed') this.onSubscribed(f);
     if (f.type === 'unsubscribed') this.next.delete(f.roomId);
-    if (f.type === 'error' && f.roomId && this.asked.get(f.roomId)?.length) this.asked.get(f.roomId)!.shift();
+    // A refused subscribe answers its own sinceSeq; a send's error (it names its clientMsgId) does not.
+    if (f.type === 'error' && f.roomId && f.clientMsgId === undefined && this.asked.get(f.roomId)?.length) this.asked.get(f.roomId)!.shift();
     const i = this.waiters.findIndex((w) => w.pred(f));
     if (i >= 0) this.waiters.splice(i, 1)[0]!.resolve(f);
     else this.queue.push(f);

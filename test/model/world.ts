@@ -22,6 +22,8 @@ export interface Model {
   readonly lastSeq: number[];
   readonly sent: Sent[];
   counter: number;
+  /** The server runs with a small message bucket: any send may be refused with RATE_LIMITED. */
+  readonly limited: boolean;
 }
 
 export const isMember = (user: number, room: number): boolean => (ROOM_MEMBERS[room] as readonly number[]).includes(user);
@@ -43,12 +45,12 @@ export class World implements Observer {
     readonly roomIds: string[],
   ) {}
 
-  static async create(api: Api, wsUrl: string): Promise<{ model: Model; real: World }> {
+  static async create(api: Api, wsUrl: string, limited: boolean): Promise<{ model: Model; real: World }> {
     const users = await Promise.all([0, 1, 2].map(() => api.register()));
     const rooms = [];
     for (const members of ROOM_MEMBERS) rooms.push(await api.group(users[0]!, members.slice(1).map((u) => users[u]!.user.id), 'model'));
     const world = new World(api, wsUrl, users, rooms.map((r) => r.id));
-    const model: Model = { connected: SLOT_USERS.map(() => false), subscribed: SLOT_USERS.map(() => new Set()), lastSeq: rooms.map((r) => r.lastSeq), sent: [], counter: 0 };
+    const model: Model = { connected: SLOT_USERS.map(() => false), subscribed: SLOT_USERS.map(() => new Set()), lastSeq: rooms.map((r) => r.lastSeq), sent: [], counter: 0, limited };
     for (let slot = 0; slot < SLOT_USERS.length; slot++) {
       await world.connect(slot, false);
       model.connected[slot] = true;

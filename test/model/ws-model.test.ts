@@ -18,11 +18,11 @@ import { World } from './world';
  */
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
-const numRuns = process.env.FC_NUM_RUNS ? Number(process.env.FC_NUM_RUNS) : 60;
+const numRuns = process.env.FC_NUM_RUNS ? Number(process.env.FC_NUM_RUNS) : 120;
 const path = process.env.FC_PATH;
 const env = { PASSWORD_HASH_LOG_N: '10' };
 
-async function property(t: Test, serverEnv: Record<string, string>, runs: number, maxCommands: number): Promise<void> {
+async function property(t: Test, serverEnv: Record<string, string>, runs: number, maxCommands: number, limited = false): Promise<void> {
   const server = chatServer('embedded', { ...env, ...serverEnv });
   t.teardown(() => server.stop());
   await server.start();
@@ -34,7 +34,7 @@ async function property(t: Test, serverEnv: Record<string, string>, runs: number
   let commandsRun = 0;
   await fc.assert(
     fc.asyncProperty(fc.commands(commandArbs, { maxCommands, size: 'max' }), async (cmds) => {
-      const setup = await World.create(client, wsUrl);
+      const setup = await World.create(client, wsUrl, limited);
       lastLog = setup.real.log;
       try {
         await fc.asyncModelRun(() => setup, cmds);
@@ -53,4 +53,9 @@ async function property(t: Test, serverEnv: Record<string, string>, runs: number
 }
 
 t.test('the protocol model holds (rate limits off)', (t) => property(t, { RATE_LIMIT_ENABLED: 'false' }, numRuns, 50));
-t.test('the protocol model holds with the default rate limits on', (t) => property(t, { RATE_LIMIT_ENABLED: 'true' }, Math.max(1, Math.ceil(numRuns / 6)), 30));
+// Replays of one small page at a time, slowly: replay and live events interleave more.
+const slowReplays = { RATE_LIMIT_ENABLED: 'false', WS_REPLAY_PAGE_BYTES: '1024', WS_REPLAY_SOCKET_BYTES_PER_SECOND: '65536', WS_REPLAY_USER_READS: '1' };
+t.test('the protocol model holds with small, slow replay pages', (t) => property(t, slowReplays, Math.max(1, Math.ceil(numRuns / 3)), 50));
+// Rate limits on, the message bucket small: any send may be refused with RATE_LIMITED, and then creates nothing.
+const smallBucket = { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_MESSAGES_BURST: '12', RATE_LIMIT_MESSAGES_PER_SECOND: '5' };
+t.test('the protocol model holds with rate limits on and a small message bucket', (t) => property(t, smallBucket, Math.max(1, Math.ceil(numRuns / 4)), 40, true));
