@@ -11,7 +11,8 @@ export interface Closed {
 
 /** What a socket reports to the run: every event it got, every broken rule. */
 export interface Observer {
-  event(label: string, roomId: string, seq: number, event: Frame): void;
+  /** `replayOf`: when the subscribe that replays this event was sent (ms), if the event is replayed (seq ≤ its lastSeq). */
+  event(label: string, roomId: string, seq: number, event: Frame, replayOf: number | undefined): void;
   violation(text: string): void;
 }
 
@@ -32,7 +33,9 @@ export class ModelSocket {
   /** Room → the next seq this subscription must deliver; present while subscribed. */
   readonly next = new Map<string, number>();
   /** Room → sinceSeq of the subscribe frames sent and not yet answered. */
-  private readonly asked = new Map<string, Array<number | undefined>>();
+  private readonly asked = new Map<string, Array<{ since: number | undefined; at: number }>>();
+  /** Room → the replay of the current subscription: up to which seq, and when its subscribe was sent. */
+  private readonly replay = new Map<string, { to: number; at: number }>();
   closeInfo: Closed | undefined;
   readonly closed: Promise<Closed>;
   private readonly waiters: Waiter[] = [];
@@ -89,9 +92,11 @@ export class ModelSocket {
   }
 
   private onSubscribed(f: Frame): void {
-    const since = this.asked.get(f.roomId)?.shift();
+    const asked = this.asked.get(f.roomId)?.shift();
+    const since = asked?.since;
     const from = Math.min(since ?? f.lastSeq, f.lastSeq);
     const next = this.next.get(f.roomId);
+    if (next === undefined && asked) this.replay.set(f.roomId, { to: f.lastSeq, at: asked.at });
     // Subscribing again goes on with the same stream: never back (no repeats); only a
     // sinceSeq (or, without one, the lastSeq answered) ahead of it skips forward to it.
     const want = next === undefined ? from + 1 : Math.max(next, from + 1);
@@ -106,7 +111,8 @@ export class ModelSocket {
     if (f.event?.seq !== f.seq || f.event?.roomId !== f.roomId) this.obs.violation(`${this.label}: event frame ${JSON.stringify(f).slice(0, 200)} disagrees with its event`);
     this.next.set(f.roomId, Math.max(want, f.seq + 1));
     this.pos.set(f.roomId, Math.max(this.pos.get(f.roomId) ?? 0, f.seq));
-    this.obs.event(this.label, f.roomId, f.seq, f.event);
+    const replay = this.replay.get(f.roomId);
+    this.obs.event(this.label, f.roomId, f.seq, f.event, replay && f.seq <= replay.to ? replay.at : undefined);
   }
 
   get isOpen(): boolean {
@@ -117,7 +123,7 @@ export class ModelSocket {
     const f = frame as { type?: string; roomId: string; sinceSeq?: number };
     if (f.type === 'subscribe') {
       const list = this.asked.get(f.roomId) ?? [];
-      list.push(f.sinceSeq);
+      list.push({ since: f.sinceSeq, at: Date.now() });
       this.asked.set(f.roomId, list);
     }
     this.ws.send(JSON.stringify(frame));
@@ -128,7 +134,7 @@ export class ModelSocket {
   }
 
   /** Takes the first queued (or next) frame matching `pred`. */
-  take(pred: (f: Frame) => boolean, what: string, timeoutMs = 5000): Promise<Frame> {
+  take(pred: (f: Frame) => boolean, what: string, timeoutMs = 10_000): Promise<Frame> {
     const i = this.queue.findIndex(pred);
     if (i >= 0) return Promise.resolve(this.queue.splice(i, 1)[0]);
     if (this.closeInfo) return Promise.reject(new Error(`${this.label}: waiting for ${what}, closed with ${this.closeInfo.code}`));
@@ -147,7 +153,7 @@ export class ModelSocket {
   }
 
   /** Resolves once this socket's stream of `roomId` has delivered `seq`. */
-  async caughtUp(roomId: string, seq: number, timeoutMs = 5000): Promise<void> {
+  async caughtUp(roomId: string, seq: number, timeoutMs = 10_000): Promise<void> {
     const until = Date.now() + timeoutMs;
     while ((this.next.get(roomId) ?? Infinity) <= seq) {
       if (Date.now() > until) throw new Error(`${this.label}: stream of ${roomId} stuck at ${this.next.get(roomId)! - 1}, room is at ${seq}`);

@@ -12,6 +12,7 @@ export interface Sent {
   readonly cmid: string;
   readonly messageId: string;
   readonly seq: number;
+  deleted?: boolean;
 }
 
 /** What the commands expect of the server, one command after another. */
@@ -87,16 +88,24 @@ export class World implements Observer {
    */
   async presenceSettled(user: number, online: boolean): Promise<void> {
     const userId = this.users[user]!.user.id;
-    const until = Date.now() + 3000;
+    const until = Date.now() + 10_000;
     for (;;) {
       const res = await this.api.ok(200, 'GET', `/v1/rooms/${this.roomIds[0]}/presence`, { token: this.users[0]!.accessToken });
       if ((res.online as string[]).includes(userId) === online) return;
-      if (Date.now() > until) throw new Error(`user ${user} not ${online ? 'online' : 'offline'} after 3 s`);
+      if (Date.now() > until) throw new Error(`user ${user} not ${online ? 'online' : 'offline'} after 10 s`);
       await new Promise((r) => setTimeout(r, 10));
     }
   }
 
-  event(label: string, roomId: string, seq: number, event: Frame): void {
+  /** Message id → when its DELETE was answered (ms). */
+  readonly deletedAt = new Map<string, number>();
+
+  event(label: string, roomId: string, seq: number, event: Frame, replayOf: number | undefined): void {
+    // A replay asked for after the delete was answered serves the tombstone.
+    const deleted = event?.message ? this.deletedAt.get(event.message.id) : undefined;
+    if (replayOf !== undefined && deleted !== undefined && deleted < replayOf && (event.message.body !== '' || event.message.deleted !== true)) {
+      this.violation(`${label}: replayed ${event.type} seq ${seq} of deleted message ${event.message.id} is not its tombstone: ${JSON.stringify(event.message).slice(0, 200)}`);
+    }
     const sig = `${event?.type}:${event?.message?.id ?? ''}`;
     const seen = this.observed.get(roomId) ?? new Map<number, string>();
     this.observed.set(roomId, seen);

@@ -32,7 +32,7 @@ async function presence(m: Model, w: World, slot: number, status: 'online' | 'of
   const receivers = m.connected.flatMap((c, i) => (c && userOf(i) !== user && [...m.subscribed[i]!].some((r) => isMember(user, r)) ? [i] : []));
   const what = `presence ${status} of user ${user}`;
   await w.presenceSettled(user, status === 'online');
-  await Promise.all(receivers.map((i) => w.socket(i).take((x) => x.type === 'presence' && x.userId === userId && x.status === status, what, 3000)));
+  await Promise.all(receivers.map((i) => w.socket(i).take((x) => x.type === 'presence' && x.userId === userId && x.status === status, what)));
 }
 
 /** The slot's socket has closed: the model forgets it, and co-members hear the user went offline if it was the last. */
@@ -157,7 +157,7 @@ export class Typing extends Base {
     const userId = w.users[user]!.user.id;
     const receivers = SLOT_USERS.map((u, slot) => slot).filter((slot) => m.connected[slot] && userOf(slot) !== user && m.subscribed[slot]!.has(this.room));
     if (!isMember(user, this.room)) return;
-    await Promise.all(receivers.map((slot) => w.socket(slot).take((x) => x.type === 'typing' && x.roomId === roomId && x.userId === userId, `typing of user ${user} in r${this.room}`, 2000)));
+    await Promise.all(receivers.map((slot) => w.socket(slot).take((x) => x.type === 'typing' && x.roomId === roomId && x.userId === userId, `typing of user ${user} in r${this.room}`)));
   }
   toString(): string {
     return `typing(s${this.slot}, r${this.room})`;
@@ -454,6 +454,35 @@ export class Twin extends Base {
   }
 }
 
+/** The sender edits or deletes one of the messages sent (over HTTP): one more timeline event, none for a deleted one. */
+export class Change extends Base {
+  constructor(readonly k: number, readonly how: 'edit' | 'delete') {
+    super();
+  }
+  check(m: Readonly<Model>): boolean {
+    return m.sent.length > 0;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const x = m.sent[this.k % m.sent.length]!;
+    const path = `/v1/rooms/${w.roomIds[x.room]}/messages/${x.messageId}`;
+    const token = w.users[x.user]!.accessToken;
+    if (this.how === 'delete') {
+      const res = await w.api.req('DELETE', path, { token });
+      expect(res.status === 204, `delete answers 204`, res.text);
+      if (!x.deleted) m.lastSeq[x.room]! += 1;
+      if (!x.deleted) w.deletedAt.set(x.messageId, Date.now());
+      x.deleted = true;
+      return;
+    }
+    const res = await w.api.req('PATCH', path, { token, body: { body: `edited ${m.counter++}` } });
+    expect(res.status === (x.deleted ? 404 : 200), `edit answers ${x.deleted ? 404 : 200}`, res.text);
+    if (!x.deleted) m.lastSeq[x.room]! += 1;
+  }
+  toString(): string {
+    return `${this.how}(sent #${this.k})`;
+  }
+}
+
 const slot = fc.integer({ min: 0, max: SLOT_USERS.length - 1 });
 const room = fc.integer({ min: 0, max: 1 });
 const body = fc.constantFrom('hi', '  padded  ', '서버가 죽었어요', 'x'.repeat(4000), '@nobody hello');
@@ -467,6 +496,7 @@ export const commandArbs = [
     ([a, r, n, b, ops]) => new Burst(a, r, n, b, ops),
   ),
   fc.tuple(room, fc.constantFrom<Twin['how']>('two sockets', 'one socket', 'socket and http'), slot).map(([r, how, s]) => new Twin(r, how, s)),
+  fc.tuple(fc.nat(30), fc.constantFrom<Change['how']>('edit', 'delete')).map(([k, how]) => new Change(k, how)),
   fc.tuple(slot, room).map(([s, r]) => new Typing(s, r)),
   slot.map((s) => new Ping(s)),
   fc.tuple(slot, fc.nat(MALFORMED.length - 1)).map(([s, k]) => new Malformed(s, k)),
