@@ -21,13 +21,15 @@ export interface Model {
   /** Per slot: the rooms subscribed now (or, while disconnected, to resume with sinceSeq). */
   readonly subscribed: Array<Set<number>>;
   readonly lastSeq: number[];
+  /** Per room: its members now (users 1 and 2 come and go). */
+  readonly members: Array<Set<number>>;
   readonly sent: Sent[];
   counter: number;
   /** The server runs with a small message bucket: any send may be refused with RATE_LIMITED. */
   readonly limited: boolean;
 }
 
-export const isMember = (user: number, room: number): boolean => (ROOM_MEMBERS[room] as readonly number[]).includes(user);
+export const isMember = (m: Readonly<Model>, user: number, room: number): boolean => m.members[room]!.has(user);
 
 /** The real side of one run: fresh users and rooms, one socket per slot. */
 export class World implements Observer {
@@ -44,14 +46,17 @@ export class World implements Observer {
     readonly wsUrl: string,
     readonly users: Session[],
     readonly roomIds: string[],
+    private readonly probeRoomId: string,
   ) {}
 
   static async create(api: Api, wsUrl: string, limited: boolean): Promise<{ model: Model; real: World }> {
     const users = await Promise.all([0, 1, 2].map(() => api.register()));
     const rooms = [];
     for (const members of ROOM_MEMBERS) rooms.push(await api.group(users[0]!, members.slice(1).map((u) => users[u]!.user.id), 'model'));
-    const world = new World(api, wsUrl, users, rooms.map((r) => r.id));
-    const model: Model = { connected: SLOT_USERS.map(() => false), subscribed: SLOT_USERS.map(() => new Set()), lastSeq: rooms.map((r) => r.lastSeq), sent: [], counter: 0, limited };
+    // A room of all three that nobody subscribes to and nothing changes: where presence is read.
+    const probe = await api.group(users[0]!, [users[1]!.user.id, users[2]!.user.id], 'presence probe');
+    const world = new World(api, wsUrl, users, rooms.map((r) => r.id), probe.id);
+    const model: Model = { connected: SLOT_USERS.map(() => false), subscribed: SLOT_USERS.map(() => new Set()), lastSeq: rooms.map((r) => r.lastSeq), sent: [], counter: 0, limited, members: ROOM_MEMBERS.map((r) => new Set<number>(r)) };
     for (let slot = 0; slot < SLOT_USERS.length; slot++) {
       await world.connect(slot, false);
       model.connected[slot] = true;
@@ -83,14 +88,14 @@ export class World implements Observer {
 
   /**
    * Waits until the server's presence of `user` is `online` (GET …/presence of
-   * room 0, which every user is in). Presence frames are published right after
+   * the probe room, which every user stays in). Presence frames are published right after
    * the store changes, in the background: this is how a command knows they are out.
    */
   async presenceSettled(user: number, online: boolean): Promise<void> {
     const userId = this.users[user]!.user.id;
     const until = Date.now() + 10_000;
     for (;;) {
-      const res = await this.api.ok(200, 'GET', `/v1/rooms/${this.roomIds[0]}/presence`, { token: this.users[0]!.accessToken });
+      const res = await this.api.ok(200, 'GET', `/v1/rooms/${this.probeRoomId}/presence`, { token: this.users[0]!.accessToken });
       if ((res.online as string[]).includes(userId) === online) return;
       if (Date.now() > until) throw new Error(`user ${user} not ${online ? 'online' : 'offline'} after 10 s`);
       await new Promise((r) => setTimeout(r, 10));

@@ -29,7 +29,7 @@ const otherSocketOpen = (m: Readonly<Model>, slot: number): boolean => m.connect
 async function presence(m: Model, w: World, slot: number, status: 'online' | 'offline'): Promise<void> {
   const user = userOf(slot);
   const userId = w.users[user]!.user.id;
-  const receivers = m.connected.flatMap((c, i) => (c && userOf(i) !== user && [...m.subscribed[i]!].some((r) => isMember(user, r)) ? [i] : []));
+  const receivers = m.connected.flatMap((c, i) => (c && userOf(i) !== user && [...m.subscribed[i]!].some((r) => isMember(m, user, r)) ? [i] : []));
   const what = `presence ${status} of user ${user}`;
   await w.presenceSettled(user, status === 'online');
   await Promise.all(receivers.map((i) => w.socket(i).take((x) => x.type === 'presence' && x.userId === userId && x.status === status, what)));
@@ -69,7 +69,7 @@ export class Subscribe extends Base {
     const sinceSeq = { none: undefined, pos: s.pos.get(roomId) ?? 0, zero: 0, random: this.r % (m.lastSeq[this.room]! + 1) }[this.mode];
     s.send({ type: 'subscribe', roomId, ...(sinceSeq === undefined ? {} : { sinceSeq }) });
     const f = await s.take((x) => (x.type === 'subscribed' || x.type === 'error') && x.roomId === roomId, `subscribed ${roomId}`);
-    if (!isMember(userOf(this.slot), this.room)) return expect(f.type === 'error' && f.code === 'NOT_FOUND', 'subscribe by a non-member: NOT_FOUND', f);
+    if (!isMember(m, userOf(this.slot), this.room)) return expect(f.type === 'error' && f.code === 'NOT_FOUND', 'subscribe by a non-member: NOT_FOUND', f);
     // Again while subscribed, lastSeq is what the subscription knows of: live events may still be on their way.
     const again = m.subscribed[this.slot]!.has(this.room);
     const ok = again ? f.lastSeq <= m.lastSeq[this.room]! : f.lastSeq === m.lastSeq[this.room];
@@ -124,7 +124,7 @@ export class Send extends Base {
     const f = await s.take((x) => (x.type === 'ack' || x.type === 'error') && x.clientMsgId === clientMsgId, `ack ${clientMsgId}`);
     const user = userOf(this.slot);
     if (refused(m, f)) return;
-    if (!isMember(user, this.room)) return expect(f.type === 'error' && f.code === 'NOT_FOUND' && f.roomId === roomId, 'send by a non-member: NOT_FOUND', f);
+    if (!isMember(m, user, this.room)) return expect(f.type === 'error' && f.code === 'NOT_FOUND' && f.roomId === roomId, 'send by a non-member: NOT_FOUND', f);
     expect(f.type === 'ack' && f.roomId === roomId, `ack for ${clientMsgId}`, f);
     const before = m.sent.find((x) => x.user === user && x.room === this.room && x.cmid === clientMsgId);
     if (before) return expect(f.messageId === before.messageId && f.seq === before.seq, `repeat of ${clientMsgId}: same message ${before.messageId} seq ${before.seq}`, f);
@@ -149,14 +149,14 @@ export class Typing extends Base {
     const roomId = w.roomIds[this.room]!;
     const user = userOf(this.slot);
     s.send({ type: 'typing', roomId });
-    if (!isMember(user, this.room)) {
+    if (!isMember(m, user, this.room)) {
       const f = await s.take((x) => x.type === 'error' && x.roomId === roomId, 'typing error');
       expect(f.code === 'NOT_FOUND', 'typing by a non-member: NOT_FOUND', f);
     }
     await pong(s); // frames are handled in order: the typing is published by now
     const userId = w.users[user]!.user.id;
     const receivers = SLOT_USERS.map((u, slot) => slot).filter((slot) => m.connected[slot] && userOf(slot) !== user && m.subscribed[slot]!.has(this.room));
-    if (!isMember(user, this.room)) return;
+    if (!isMember(m, user, this.room)) return;
     await Promise.all(receivers.map((slot) => w.socket(slot).take((x) => x.type === 'typing' && x.roomId === roomId && x.userId === userId, `typing of user ${user} in r${this.room}`)));
   }
   toString(): string {
@@ -369,7 +369,7 @@ export class Burst extends Base {
     super();
   }
   check(m: Readonly<Model>): boolean {
-    return m.connected[this.a]! && m.connected[this.b]! && isMember(userOf(this.a), this.room) && isMember(userOf(this.b), this.room);
+    return m.connected[this.a]! && m.connected[this.b]! && isMember(m, userOf(this.a), this.room) && isMember(m, userOf(this.b), this.room);
   }
   async act(m: Model, w: World): Promise<void> {
     const [sa, sb] = [w.socket(this.a), w.socket(this.b)];
@@ -422,7 +422,7 @@ export class Twin extends Base {
   }
   check(m: Readonly<Model>): boolean {
     const [a, b] = this.slots();
-    return m.connected[a]! && (b === undefined || m.connected[b]!) && isMember(userOf(a), this.room);
+    return m.connected[a]! && (b === undefined || m.connected[b]!) && isMember(m, userOf(a), this.room);
   }
   async act(m: Model, w: World): Promise<void> {
     const [a, b] = this.slots();
@@ -466,6 +466,10 @@ export class Change extends Base {
     const x = m.sent[this.k % m.sent.length]!;
     const path = `/v1/rooms/${w.roomIds[x.room]}/messages/${x.messageId}`;
     const token = w.users[x.user]!.accessToken;
+    if (!isMember(m, x.user, x.room)) {
+      const res = await w.api.req(this.how === 'delete' ? 'DELETE' : 'PATCH', path, { token, body: { body: 'edited' } });
+      return expect(res.status === 404, `${this.how} by a sender no longer in the room: 404`, res.text);
+    }
     if (this.how === 'delete') {
       const res = await w.api.req('DELETE', path, { token });
       expect(res.status === 204, `delete answers 204`, res.text);
@@ -483,6 +487,44 @@ export class Change extends Base {
   }
 }
 
+/**
+ * The owner removes user 1 or 2 from a room, or adds them back (over HTTP).
+ * A removed user's subscriptions get the member.left event, then
+ * `unsubscribed` with reason `removed`; nothing more of the room.
+ */
+export class Membership extends Base {
+  constructor(readonly room: number, readonly user: 1 | 2) {
+    super();
+  }
+  check(): boolean {
+    return true;
+  }
+  async act(m: Model, w: World): Promise<void> {
+    const roomId = w.roomIds[this.room]!;
+    const userId = w.users[this.user]!.user.id;
+    const owner = w.users[0]!.accessToken;
+    if (!isMember(m, this.user, this.room)) {
+      await w.api.ok(201, 'POST', `/v1/rooms/${roomId}/members`, { token: owner, body: { userId } });
+      m.lastSeq[this.room]! += 1;
+      m.members[this.room]!.add(this.user);
+      return;
+    }
+    await w.api.ok(204, 'DELETE', `/v1/rooms/${roomId}/members/${userId}`, { token: owner });
+    const left = (m.lastSeq[this.room]! += 1);
+    m.members[this.room]!.delete(this.user);
+    const mine = m.connected.flatMap((c, slot) => (c && userOf(slot) === this.user && m.subscribed[slot]!.has(this.room) ? [slot] : []));
+    for (const slot of mine) {
+      const s = w.socket(slot);
+      const f = await s.take((x) => x.type === 'unsubscribed' && x.roomId === roomId, `unsubscribed ${roomId} (removed)`);
+      expect(f.reason === 'removed' && s.pos.get(roomId) === left, `unsubscribed (removed) right after member.left at seq ${left} (stream at ${s.pos.get(roomId)})`, f);
+    }
+    for (const slot of SLOT_USERS.keys()) if (userOf(slot) === this.user) m.subscribed[slot]!.delete(this.room);
+  }
+  toString(): string {
+    return `membership(r${this.room}, user ${this.user})`;
+  }
+}
+
 const slot = fc.integer({ min: 0, max: SLOT_USERS.length - 1 });
 const room = fc.integer({ min: 0, max: 1 });
 const body = fc.constantFrom('hi', '  padded  ', '서버가 죽었어요', 'x'.repeat(4000), '@nobody hello');
@@ -497,6 +539,7 @@ export const commandArbs = [
   ),
   fc.tuple(room, fc.constantFrom<Twin['how']>('two sockets', 'one socket', 'socket and http'), slot).map(([r, how, s]) => new Twin(r, how, s)),
   fc.tuple(fc.nat(30), fc.constantFrom<Change['how']>('edit', 'delete')).map(([k, how]) => new Change(k, how)),
+  fc.tuple(room, fc.constantFrom<1 | 2>(1, 2)).map(([r, u]) => new Membership(r, u)),
   fc.tuple(slot, room).map(([s, r]) => new Typing(s, r)),
   slot.map((s) => new Ping(s)),
   fc.tuple(slot, fc.nat(MALFORMED.length - 1)).map(([s, k]) => new Malformed(s, k)),
