@@ -1,6 +1,6 @@
 import { NotFoundError } from '@chat/shared/kernel/errors';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
-import { endOf, type EndReason, type RecentDepartures, type ViewEnd } from './membership';
+import { earlier, endOf, type EndReason, type RecentDepartures, type ViewEnd } from './membership';
 import type { RoomIndex } from './room-index';
 import { RoomSubscription, type ReplayQueue, type SubscriptionSink } from './room-subscription';
 
@@ -45,16 +45,17 @@ export class RoomSubscriptions<C extends Subscriber> {
       const lastSeq = await this.queries.lastSeq(roomId);
       // Membership is read after lastSeq: a removal this answer misses has a seq past lastSeq, which the subscription will meet.
       const role = await this.queries.roleOf(roomId, userId);
-      let known = this.departures.endFor(roomId, userId);
+      let known = earlier(this.departures.endFor(roomId, userId), sub.knownEnd);
       // A removal seen live may have been followed by an add back that has not reached this instance yet: the store says.
       if (known?.reason === 'removed' && role && lastSeq > known.last) known = await this.endAfter(roomId, userId, known, lastSeq);
-      if (known) sub.learnEnd(known);
+      sub.setEnd(known, lastSeq);
       const from = Math.min(sinceSeq ?? lastSeq, lastSeq);
       if (!role || sub.endsBy(from)) throw new NotFoundError('room');
       if (this.index.get(c, roomId) !== sub) return; // the socket closed meanwhile: nobody to answer
       c.send({ type: 'subscribed', roomId, lastSeq });
       // The replay streams in the background, paced by the socket's scheduler: later frames are not held behind it.
-      sub.start(from, lastSeq);
+      // A member now: a removal of theirs the replay meets is history if they came back (the store says).
+      sub.start(from, lastSeq, async (left, upTo) => (await this.endAfter(roomId, userId, { last: left, reason: 'removed' }, upTo)) === undefined);
     } catch (err) {
       this.index.remove(c, roomId, sub);
       throw err;
