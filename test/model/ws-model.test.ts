@@ -8,17 +8,23 @@ import { World } from './world';
 
 /*
  * A model-based test of the WebSocket protocol: four sockets of three users
- * in two rooms run random command sequences (fast-check), each command
- * checked against a model of what the server must answer, every event
- * stream checked as it arrives (see model-socket.ts), the server's timeline
- * checked at the end of each run (final-check.ts).
+ * (user 0 holds two) in two rooms run random command sequences (fast-check
+ * commands, ws-commands.ts): subscribe with and without sinceSeq, unsubscribe,
+ * sends new and repeated, bursts racing pipelined subscribes, twin sends of
+ * one clientMsgId, typing, ping, malformed and oversized frames, disconnect
+ * and reconnect with sinceSeq, auth frames after ready, frames before ready,
+ * HTTP edits and deletes, members removed and added back. Each command is
+ * checked against the model; every event stream as it arrives
+ * (model-socket.ts: gapless, in order, no repeats, only while subscribed);
+ * the server's timeline and messages at the end of each run (final-check.ts).
+ * Users and rooms are fresh per run, so a run replays from its seed.
  *
- * FC_SEED replays a run, FC_NUM_RUNS sets how many; FC_PATH replays the
- * shrunk counterexample fast-check prints.
+ * FC_SEED replays, FC_NUM_RUNS sets the runs of the first property (the others
+ * run fewer); FC_PATH replays the shrunk counterexample fast-check prints.
  */
 
 const seed = process.env.FC_SEED ? Number(process.env.FC_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
-const numRuns = process.env.FC_NUM_RUNS ? Number(process.env.FC_NUM_RUNS) : 120;
+const numRuns = process.env.FC_NUM_RUNS ? Number(process.env.FC_NUM_RUNS) : 300;
 const path = process.env.FC_PATH;
 const env = { PASSWORD_HASH_LOG_N: '10' };
 
