@@ -18,6 +18,13 @@ export interface ReplayQueue {
 
 export type ReadAfter = (roomId: string, after: number, limit: number) => Promise<Page<TimelineEvent>>;
 
+/**
+ * Whether the user, removed at seq `left`, is in the room again at seq `upTo`
+ * (the stored timeline says). Given by a subscribe that found the user a
+ * member at `upTo`: an older removal of theirs is history, not the end.
+ */
+export type RejoinedBy = (left: number, upTo: number) => Promise<boolean>;
+
 /** Where a new subscription stands until `start`: live events are only noted, the store fills in. */
 const PENDING = Number.MAX_SAFE_INTEGER;
 
@@ -39,6 +46,9 @@ export class RoomSubscription {
   private retryDelay = 100;
   /** Where the user's view of the room ends, once known. */
   private end: ViewEnd | undefined;
+  /** Started for a member at this seq: their own member.left at or before it ends nothing if `rejoined` says so. */
+  private memberAt = 0;
+  private rejoined: RejoinedBy | undefined;
   closed = false;
 
   constructor(readonly roomId: string, readonly userId: string, startAfter: number, private readonly sink: SubscriptionSink, private readonly replays: ReplayQueue) {
@@ -70,6 +80,21 @@ export class RoomSubscription {
     return this.end !== undefined && after >= this.end.last;
   }
 
+  /** The end known so far (learned live while pending, or given). */
+  get knownEnd(): ViewEnd | undefined {
+    return this.end;
+  }
+
+  /** Before `start`: the view ends at `end`, as a subscribe worked out up to `upTo`; an end learned past `upTo` still counts. */
+  setEnd(end: ViewEnd | undefined, upTo: number): void {
+    this.end = earlier(end, this.end && this.end.last > upTo ? this.end : undefined);
+  }
+
+  /** Their own removal at or before the seq they were found a member at: it ends the view only if they did not come back. */
+  private past(event: TimelineEvent): boolean {
+    return this.rejoined !== undefined && event.type === 'member.left' && event.userId === this.userId && event.seq <= this.memberAt;
+  }
+
   /** The view ends at `end` (the earliest end known counts); a started subscription at or past it ends now. */
   learnEnd(end: ViewEnd): void {
     this.end = earlier(this.end, end);
@@ -82,7 +107,9 @@ export class RoomSubscription {
   }
 
   /** Starts delivery after `after` (clamped to the room's lastSeq), replaying whatever is missing. */
-  start(after: number, lastSeq: number): void {
+  start(after: number, lastSeq: number, rejoined?: RejoinedBy): void {
+    this.memberAt = lastSeq;
+    this.rejoined = rejoined;
     if (lastSeq > this.seen) this.seen = lastSeq;
     this.lastDelivered = Math.min(after, this.seen);
     if (this.end) this.learnEnd(this.end);
@@ -106,23 +133,32 @@ export class RoomSubscription {
     if (this.closed) return;
     if (event.seq > this.seen) this.seen = event.seq;
     const end = endOf(event, this.userId);
-    if (end) this.learnEnd(end);
+    if (end && this.past(event)) this.endUnlessRejoined(end);
+    else if (end) this.learnEnd(end);
     if (this.closed || event.seq <= this.lastDelivered) return;
     if (this.replaying) {
       this.missedLive = true;
       return;
     }
     if (event.seq === this.lastDelivered + 1) {
-      this.deliver(event);
+      this.deliver(event, this.past(event));
       return;
     }
     this.catchUp();
   }
 
+  /** An old removal of theirs seen live: the store says whether it ends the view (it does if it cannot be read). */
+  private endUnlessRejoined(end: ViewEnd): void {
+    this.rejoined!(end.last, this.memberAt).then(
+      (back) => back || this.learnEnd(end),
+      () => this.learnEnd(end),
+    );
+  }
+
   /** The one way out for an event: in seq order, never after `unsubscribed`, never past the view's end. */
-  private deliver(event: TimelineEvent): void {
+  private deliver(event: TimelineEvent, history = false): void {
     if (this.closed || event.seq !== this.lastDelivered + 1) return;
-    const end = endOf(event, this.userId);
+    const end = history ? undefined : endOf(event, this.userId);
     if (end) this.learnEnd(end); // room.deleted ends here, before the event
     if (this.closed || (this.end && event.seq > this.end.last)) return;
     if (!this.sink.sendEvent(event)) {
@@ -191,7 +227,7 @@ export class RoomSubscription {
         this.closed = true;
         return false;
       }
-      this.deliver(event);
+      this.deliver(event, this.past(event) && (await this.rejoined!(event.seq, this.memberAt).catch(() => false)));
     }
     if (this.closed) return false;
     if (!page.hasMore && !this.missedLive) {

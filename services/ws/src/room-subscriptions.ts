@@ -1,6 +1,6 @@
 import { NotFoundError } from '@chat/shared/kernel/errors';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
-import type { EndReason, RecentDepartures } from './membership';
+import { earlier, endOf, type EndReason, type RecentDepartures, type ViewEnd } from './membership';
 import type { RoomIndex } from './room-index';
 import { RoomSubscription, type ReplayQueue, type SubscriptionSink } from './room-subscription';
 
@@ -19,7 +19,7 @@ export interface Subscriber extends SubscriptionSink, ReplayQueue {
 export class RoomSubscriptions<C extends Subscriber> {
   constructor(
     private readonly index: RoomIndex<C>,
-    private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq'>,
+    private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq' | 'eventsAfter'>,
     private readonly departures: RecentDepartures,
     /** Resolves once live events of the room reach this instance (its room channel subscribed); never rejects. */
     private readonly live: (roomId: string) => Promise<void> = async () => undefined,
@@ -45,18 +45,38 @@ export class RoomSubscriptions<C extends Subscriber> {
       const lastSeq = await this.queries.lastSeq(roomId);
       // Membership is read after lastSeq: a removal this answer misses has a seq past lastSeq, which the subscription will meet.
       const role = await this.queries.roleOf(roomId, userId);
-      const known = this.departures.endFor(roomId, userId);
-      if (known) sub.learnEnd(known);
+      let known = earlier(this.departures.endFor(roomId, userId), sub.knownEnd);
+      // A removal seen live may have been followed by an add back that has not reached this instance yet: the store says.
+      if (known?.reason === 'removed' && role && lastSeq > known.last) known = await this.endAfter(roomId, userId, known, lastSeq);
+      sub.setEnd(known, lastSeq);
       const from = Math.min(sinceSeq ?? lastSeq, lastSeq);
       if (!role || sub.endsBy(from)) throw new NotFoundError('room');
       if (this.index.get(c, roomId) !== sub) return; // the socket closed meanwhile: nobody to answer
       c.send({ type: 'subscribed', roomId, lastSeq });
       // The replay streams in the background, paced by the socket's scheduler: later frames are not held behind it.
-      sub.start(from, lastSeq);
+      // A member now: a removal of theirs the replay meets is history if they came back (the store says).
+      sub.start(from, lastSeq, async (left, upTo) => (await this.endAfter(roomId, userId, { last: left, reason: 'removed' }, upTo)) === undefined);
     } catch (err) {
       this.index.remove(c, roomId, sub);
       throw err;
     }
+  }
+
+  /** Where the user's view ends, reading the stored timeline from a known end up to `lastSeq`: none when they were added back since. */
+  private async endAfter(roomId: string, userId: string, known: ViewEnd, lastSeq: number): Promise<ViewEnd | undefined> {
+    let end: ViewEnd | undefined = known;
+    for (let after = known.last; after < lastSeq; ) {
+      const page = await this.queries.eventsAfter(roomId, after, 500);
+      for (const e of page.items) {
+        if (e.seq > lastSeq) return end;
+        if (e.type === 'member.joined' && e.member.userId === userId) end = undefined;
+        else end = endOf(e, userId) ?? end;
+        if (end?.reason === 'room.deleted') return end;
+      }
+      if (!page.hasMore || page.items.length === 0) return end;
+      after = page.items[page.items.length - 1]!.seq;
+    }
+    return end;
   }
 
   unsubscribe(c: C, roomId: string): void {

@@ -266,3 +266,20 @@ t.test('a pending subscription notes a removal but ends only once started past i
   t.same(sent, [4, 5, 6]);
   t.same(ended, ['removed']);
 });
+
+t.test("a member's own older member.left, arriving live after start, ends the view only if the store says they did not come back", async (t) => {
+  const left = { seq: 5, type: 'member.left', roomId: 'r', actorId: 'a', occurredAt: '', userId: 'u' } as TimelineEvent;
+  for (const back of [true, false]) {
+    const { sent, sink, ended } = socket();
+    const replays = scheduler(sink, store(6).read);
+    const sub = RoomSubscription.pending('r', 'u', sink, replays);
+    const asked: Array<[number, number]> = [];
+    sub.start(6, 6, async (l, upTo) => (asked.push([l, upTo]), back));
+    sub.onLive(left);
+    await new Promise((r) => setTimeout(r, 5));
+    sub.onLive(ev(7));
+    t.same(asked, [[5, 6]], 'the store is asked from the removal to the lastSeq of the subscribe');
+    t.same(ended, back ? [] : ['removed'], back ? 'added back: goes on' : 'not back: ended');
+    t.same(sent, back ? [7] : [], back ? 'and gets the next event' : 'and gets nothing more');
+  }
+});
