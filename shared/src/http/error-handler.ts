@@ -1,6 +1,7 @@
 import { drainRequest } from './drain-request';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, isDependencyUnavailable, RateLimitedError, UnavailableError } from '../kernel/errors';
+import { allowedMethods } from './method-not-allowed';
 
 interface ValidationIssue {
   instancePath?: string;
@@ -31,7 +32,17 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
 
 /** The one place typed errors become the contract's error body; 5xx bodies never leak internals. */
 export function registerErrorHandling(app: FastifyInstance): void {
+  const methodsAt = allowedMethods(app);
+  /** No route matched: a path served with other methods is a 405 naming them in `Allow`, any other a 404. */
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0]!;
+    const allow = methodsAt(path);
+    if (allow.length > 0) return reply.status(405).header('allow', allow.join(', ')).send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not served at ${path}; allowed: ${allow.join(', ')}` } });
+    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}` } });
+  };
   app.setErrorHandler((err: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }, request, reply) => {
+    // A request no route serves failed before the not-found handler (e.g. a QUERY without a Content-Type): still a 404 or 405.
+    if (request.is404 && !(err instanceof AppError) && err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return noRoute(request, reply);
     if (err instanceof AppError) {
       if (err instanceof RateLimitedError || (err instanceof UnavailableError && err.retryAfterSeconds !== undefined)) void reply.header('retry-after', String(err.retryAfterSeconds));
       return reply.status(err.status).send(errorBody(err));
@@ -63,5 +74,5 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  app.setNotFoundHandler(noRoute);
 }
