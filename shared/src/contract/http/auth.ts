@@ -55,6 +55,8 @@ export const logout = defineRoute({
   method: 'POST',
   url: '/v1/auth/logout',
   public: true,
+  // "Logout always answers 204" (API.md): without a body too.
+  optionalBody: true,
   schema: {
     operationId: 'logout',
     summary: 'Revoke every refresh token of this login; always 204',

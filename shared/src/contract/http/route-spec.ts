@@ -31,6 +31,8 @@ export interface RouteSpec<S extends RouteSchema = RouteSchema> {
   /** Needs no access token. Every other route answers 401 without one. */
   public?: true;
   schema: S;
+  /** The request body may be absent (the document's requestBody is then not required; fastify-swagger always marks it required). */
+  optionalBody?: true;
   /** OpenAPI links by response status, added to the document (fastify-swagger has no field for them). */
   links?: Record<number, Record<string, OpenApiLink>>;
 }
