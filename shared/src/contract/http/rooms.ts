@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorBody, ListedRoom, Member, Room, StringEnum } from '../objects';
-import { defineRoute, NoContent, PathId, privateErrors, roomErrors } from './route-spec';
+import { defineRoute, NoContent, NOT_BLANK, PathId, privateErrors, roomErrors } from './route-spec';
 
 const UserId = Type.String({ minLength: 1, maxLength: 36, pattern: '^[0-9a-fA-F-]{36}$' });
 const RoomParams = Type.Object({ roomId: PathId });
@@ -73,7 +73,7 @@ export const renameRoom = defineRoute({
     summary: 'Rename a group room (owner or admin)',
     tags,
     params: RoomParams,
-    body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { examples: [{ name: 'backend-oncall' }] }),
+    body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100, pattern: NOT_BLANK, description: '1–100 characters after trimming' }) }, { examples: [{ name: 'backend-oncall' }] }),
     response: { 200: Type.Object({ room: Room }), ...roomErrors, 403: ErrorBody },
   },
 });

@@ -57,3 +57,9 @@ export const NoContent = Type.Null({ description: 'no content' });
 export const PathId = Type.String({ description: 'an opaque id' });
 
 export const MAX_SEQ = 2 ** 53 - 1;
+
+/**
+ * Has a character String.prototype.trim() keeps: JavaScript's white space and line terminators spelled
+ * out, so that a client generating text from the pattern (in any regex dialect) agrees with `trim()`.
+ */
+export const NOT_BLANK = '[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';
