@@ -2,12 +2,21 @@ import { drainRequest } from './drain-request';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, isDependencyUnavailable, RateLimitedError, UnavailableError } from '../kernel/errors';
 import { allowedMethods } from './method-not-allowed';
+import { NOT_BLANK } from '../contract/http/route-spec';
+import { displayableTextPattern } from '../contract/displayable-text';
 
 interface ValidationIssue {
   instancePath?: string;
   keyword?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+  params?: { missingProperty?: string; additionalProperty?: string; pattern?: string };
   message?: string;
+}
+
+/** What a failed pattern means, said in words (a pattern spelled out over Unicode is no message). */
+function patternMessage(pattern: string): string {
+  if (pattern === NOT_BLANK) return 'must not be empty or whitespace only';
+  if (pattern === displayableTextPattern()) return 'must not contain control, bidirectional or invisible characters, nor be only whitespace';
+  return pattern.length <= 100 ? `must match pattern "${pattern}"` : 'is not in the accepted form';
 }
 
 /** "body.name must be string": the field first, so a client sees what to fix. */
@@ -16,7 +25,8 @@ function describeValidation(context: string, issues: ValidationIssue[]): { messa
   const path = (first.instancePath ?? '').split('/').filter(Boolean);
   if (first.params?.missingProperty) path.push(first.params.missingProperty);
   const field = path.join('.') || context;
-  return { field, message: `${field} ${first.message ?? 'is invalid'}` };
+  const said = first.keyword === 'pattern' && first.params?.pattern !== undefined ? patternMessage(first.params.pattern) : first.message;
+  return { field, message: `${field} ${said ?? 'is invalid'}` };
 }
 
 /**
