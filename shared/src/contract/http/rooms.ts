@@ -22,7 +22,14 @@ export const createRoom = defineRoute({
         name: Type.Optional(NullableName()),
         memberIds: Type.Optional(Type.Array(UserId, { maxItems: 100 })),
       },
-      { examples: [{ type: 'group', name: 'backend' }] },
+      {
+        examples: [{ type: 'group', name: 'backend' }],
+        // API.md: a group needs a name (1–100 characters, not blank); a direct room takes one other user in memberIds.
+        allOf: [
+          { if: { required: ['type'], properties: { type: { const: 'group' } } }, then: { required: ['name'], properties: { name: { type: 'string', minLength: 1, pattern: NOT_BLANK } } } },
+          { if: { required: ['type'], properties: { type: { const: 'direct' } } }, then: { required: ['memberIds'], properties: { memberIds: { type: 'array', minItems: 1 } } } },
+        ],
+      },
     ),
     response: { 201: Type.Object({ room: Room }), 200: Type.Object({ room: Room }), ...privateErrors },
   },
