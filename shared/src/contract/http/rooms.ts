@@ -43,6 +43,9 @@ export const createRoom = defineRoute({
       RenameRoom: { operationId: 'renameRoom', parameters: roomIdFromBody },
       MarkRead: { operationId: 'markRead', parameters: roomIdFromBody },
       Presence: { operationId: 'getPresence', parameters: roomIdFromBody },
+      AddMember: { operationId: 'addMember', parameters: roomIdFromBody },
+      Leave: { operationId: 'removeMember', parameters: { ...roomIdFromBody, userId: '$response.body#/room/createdBy' } },
+      DeleteRoom: { operationId: 'deleteRoom', parameters: roomIdFromBody },
     },
   },
 });
