@@ -111,7 +111,7 @@ export const Session = Type.Object(
 export const ErrorBody = Type.Object(
   {
     error: Type.Object({
-      code: StringEnum(['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE']),
+      code: StringEnum(['VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'METHOD_NOT_ALLOWED', 'CONFLICT', 'PAYLOAD_TOO_LARGE', 'RATE_LIMITED', 'INTERNAL', 'UNAVAILABLE']),
       message: Type.String(),
       details: Type.Optional(Type.Object({ field: Type.Optional(Type.String()) }, { additionalProperties: true })),
     }),

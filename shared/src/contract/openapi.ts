@@ -16,9 +16,11 @@ export function openApiPath(url: string): string {
   return url.replace(/:(\w+)/g, '{$1}');
 }
 
-function addLinks(document: OpenAPIV3_1.Document, routes: readonly RouteSpec[]): void {
+/** What fastify-swagger cannot say: links between operations, and a request body that may be absent. */
+function addLinksAndOptionalBodies(document: OpenAPIV3_1.Document, routes: readonly RouteSpec[]): void {
   for (const route of routes) {
     const operation = document.paths?.[openApiPath(route.url)]?.[route.method.toLowerCase() as Lowercase<RouteSpec['method']>];
+    if (route.optionalBody && operation?.requestBody && !('$ref' in operation.requestBody)) operation.requestBody.required = false;
     for (const [status, links] of Object.entries(route.links ?? {})) {
       const response = operation?.responses?.[status];
       if (response && !('$ref' in response)) response.links = links;
@@ -46,7 +48,7 @@ async function build(routes: readonly RouteSpec[]): Promise<OpenAPIV3_1.Document
   await app.ready();
   const document = app.swagger() as OpenAPIV3_1.Document;
   await app.close();
-  addLinks(document, routes);
+  addLinksAndOptionalBodies(document, routes);
   return document;
 }
 

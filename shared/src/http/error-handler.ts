@@ -1,12 +1,22 @@
 import { drainRequest } from './drain-request';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, errorBody, isDependencyUnavailable, RateLimitedError, UnavailableError } from '../kernel/errors';
+import { allowedMethods } from './method-not-allowed';
+import { NOT_BLANK } from '../contract/http/route-spec';
+import { displayableTextPattern } from '../contract/displayable-text';
 
 interface ValidationIssue {
   instancePath?: string;
   keyword?: string;
-  params?: { missingProperty?: string; additionalProperty?: string };
+  params?: { missingProperty?: string; additionalProperty?: string; pattern?: string };
   message?: string;
+}
+
+/** What a failed pattern means, said in words (a pattern spelled out over Unicode is no message). */
+function patternMessage(pattern: string): string {
+  if (pattern === NOT_BLANK) return 'must not be empty or whitespace only';
+  if (pattern === displayableTextPattern()) return 'must not contain control, bidirectional or invisible characters, nor be only whitespace';
+  return pattern.length <= 100 ? `must match pattern "${pattern}"` : 'is not in the accepted form';
 }
 
 /** "body.name must be string": the field first, so a client sees what to fix. */
@@ -15,7 +25,8 @@ function describeValidation(context: string, issues: ValidationIssue[]): { messa
   const path = (first.instancePath ?? '').split('/').filter(Boolean);
   if (first.params?.missingProperty) path.push(first.params.missingProperty);
   const field = path.join('.') || context;
-  return { field, message: `${field} ${first.message ?? 'is invalid'}` };
+  const said = first.keyword === 'pattern' && first.params?.pattern !== undefined ? patternMessage(first.params.pattern) : first.message;
+  return { field, message: `${field} ${said ?? 'is invalid'}` };
 }
 
 /**
@@ -31,7 +42,17 @@ export function frameworkErrorHandler(error: FastifyError, _request: FastifyRequ
 
 /** The one place typed errors become the contract's error body; 5xx bodies never leak internals. */
 export function registerErrorHandling(app: FastifyInstance): void {
+  const methodsAt = allowedMethods(app);
+  /** No route matched: a path served with other methods is a 405 naming them in `Allow`, any other a 404. */
+  const noRoute = (request: FastifyRequest, reply: FastifyReply) => {
+    const path = request.url.split('?')[0]!;
+    const allow = methodsAt(path);
+    if (allow.length > 0) return reply.status(405).header('allow', allow.join(', ')).send({ error: { code: 'METHOD_NOT_ALLOWED', message: `${request.method} is not served at ${path}; allowed: ${allow.join(', ')}` } });
+    return reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${path}` } });
+  };
   app.setErrorHandler((err: FastifyError & { validation?: ValidationIssue[]; validationContext?: string }, request, reply) => {
+    // A request no route serves failed before the not-found handler (e.g. a QUERY without a Content-Type): still a 404 or 405.
+    if (request.is404 && !(err instanceof AppError) && err.code !== 'FST_ERR_CTP_BODY_TOO_LARGE') return noRoute(request, reply);
     if (err instanceof AppError) {
       if (err instanceof RateLimitedError || (err instanceof UnavailableError && err.retryAfterSeconds !== undefined)) void reply.header('retry-after', String(err.retryAfterSeconds));
       return reply.status(err.status).send(errorBody(err));
@@ -63,5 +84,5 @@ export function registerErrorHandling(app: FastifyInstance): void {
     request.log.error({ err }, 'unhandled error');
     return reply.status(500).send({ error: { code: 'INTERNAL', message: 'internal error' } });
   });
-  app.setNotFoundHandler((request, reply) => reply.status(404).send({ error: { code: 'NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } }));
+  app.setNotFoundHandler(noRoute);
 }

@@ -31,6 +31,10 @@ export function createServiceApp(config: Config, service: string, checks: () => 
   const app = Fastify({
     logger: { level: config.logLevel, base: { service } },
     bodyLimit: BODY_LIMIT,
+    // "Unknown fields are ignored" (API.md), `__proto__` and `constructor.prototype` too: dropped while
+    // parsing (never reaching a prototype), where the default refused the body as not valid JSON.
+    onProtoPoisoning: 'remove',
+    onConstructorPoisoning: 'remove',
     ajv: { customOptions: { removeAdditional: false, allErrors: false } },
     schemaController: { compilersFactory: { buildValidator: bodyStrictQueryCoercingValidators() } },
     return503OnClosing: true,

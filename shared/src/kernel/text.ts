@@ -30,12 +30,12 @@ export function searchForm(s: string): string {
  * code points (Hangul fillers U+115F/1160/3164/FFA0, variation selectors …)
  * and U+2800 (a blank braille cell).
  */
-const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800]/u;
-const JOINER = /^[\u200c\u200d]$/u;
-const JOINS_AFTER = /^[\p{L}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u;
-const JOINS_BEFORE = /^[\p{L}\p{M}\p{Extended_Pictographic}]$/u;
-const VARIATION_SELECTOR = /^[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]$/u;
-const TAG = /^[\u{e0020}-\u{e007f}]$/u;
+export const HIDDEN = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Default_Ignorable_Code_Point}\u2800]/u;
+export const JOINER = /^[\u200c\u200d]$/u;
+export const JOINS_AFTER = /^[\p{L}\p{M}\p{Extended_Pictographic}\p{Emoji_Modifier}\ufe0f]$/u;
+export const JOINS_BEFORE = /^[\p{L}\p{M}\p{Extended_Pictographic}]$/u;
+export const VARIATION_SELECTOR = /^[\ufe00-\ufe0f\u{e0100}-\u{e01ef}]$/u;
+export const TAG = /^[\u{e0020}-\u{e007f}]$/u;
 
 /**
  * True when `s` shows as what it says: no control, bidi or invisible

@@ -1,9 +1,16 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorBody, Session, TokenPair, User } from '../objects';
+import { displayableTextPattern } from '../displayable-text';
 import { commonErrors, defineRoute, NoContent, privateErrors, PathId } from './route-spec';
 
 const Username = Type.String({ minLength: 3, maxLength: 32, pattern: '^[A-Za-z0-9_.-]+$', description: '3–32 of a-z 0-9 _ . - (case-insensitive, stored lower-case)' });
 const Password = Type.String({ minLength: 8, maxLength: 128 });
+const DisplayName = Type.String({
+  minLength: 1,
+  maxLength: 64,
+  pattern: displayableTextPattern(),
+  description: '1–64 characters; no control, bidirectional or invisible characters (a zero-width joiner between letters or pictographs, a variation selector after a visible character and tags after 🏴 excepted), not only whitespace',
+});
 const example = { username: 'minji', password: 'correct horse battery staple' };
 const authTags = ['auth'];
 const noToken: Array<Record<string, string[]>> = [];
@@ -17,7 +24,7 @@ export const register = defineRoute({
     summary: 'Create an account and sign in',
     tags: authTags,
     security: noToken,
-    body: Type.Object({ username: Username, password: Password, displayName: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })) }, { examples: [{ ...example, displayName: 'Minji' }] }),
+    body: Type.Object({ username: Username, password: Password, displayName: Type.Optional(DisplayName) }, { examples: [{ ...example, displayName: 'Minji' }] }),
     response: { 201: Session, ...commonErrors, 409: ErrorBody },
   },
 });
@@ -55,6 +62,8 @@ export const logout = defineRoute({
   method: 'POST',
   url: '/v1/auth/logout',
   public: true,
+  // "Logout always answers 204" (API.md): without a body too.
+  optionalBody: true,
   schema: {
     operationId: 'logout',
     summary: 'Revoke every refresh token of this login; always 204',

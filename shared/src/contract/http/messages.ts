@@ -1,12 +1,12 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorBody, Message, Notification, TimelineEvent } from '../objects';
-import { defineRoute, MAX_SEQ, NoContent, PathId, privateErrors, roomErrors } from './route-spec';
+import { defineRoute, MAX_SEQ, NoContent, NOT_BLANK, PathId, privateErrors, roomErrors } from './route-spec';
 
 const RoomParams = Type.Object({ roomId: PathId });
 const MessageParams = Type.Object({ roomId: PathId, messageId: PathId });
 const SeqQuery = Type.Integer({ minimum: 0, maximum: MAX_SEQ });
 const tags = ['messages'];
-const MessageBody = Type.String({ minLength: 1, description: '1–4000 characters after trimming; not whitespace only' });
+const MessageBody = Type.String({ minLength: 1, pattern: NOT_BLANK, description: '1–4000 characters after trimming; not whitespace only' });
 
 export const postMessage = defineRoute({
   method: 'POST',
@@ -93,7 +93,7 @@ export const search = defineRoute({
     summary: "Search the caller's rooms, newest first",
     tags: ['search'],
     querystring: Type.Object({
-      q: Type.String({ description: '1–200 characters', examples: ['서버'] }),
+      q: Type.String({ minLength: 1, maxLength: 200, pattern: NOT_BLANK, description: '1–200 characters, not whitespace only', examples: ['서버'] }),
       roomId: Type.Optional(Type.String()),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 50, default: 20 })),
     }),

@@ -37,6 +37,7 @@ export const metrics = defineRoute({
     summary: 'Prometheus text format (from addresses on METRICS_ALLOWED_ADDRESSES)',
     tags,
     security: noToken,
-    response: { 200: Type.String({ description: 'Prometheus text exposition format' }), 403: ErrorBody },
+    // Not JSON: the body is Prometheus text, so the answer names its media type.
+    response: { 200: Type.Unsafe<string>({ description: 'Prometheus text exposition format', content: { 'text/plain': { schema: Type.String() } } }), 403: ErrorBody },
   },
 });

@@ -1,6 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorBody, ListedRoom, Member, Room, StringEnum } from '../objects';
-import { defineRoute, NoContent, PathId, privateErrors, roomErrors } from './route-spec';
+import { defineRoute, NoContent, NOT_BLANK, PathId, privateErrors, roomErrors } from './route-spec';
 
 const UserId = Type.String({ minLength: 1, maxLength: 36, pattern: '^[0-9a-fA-F-]{36}$' });
 const RoomParams = Type.Object({ roomId: PathId });
@@ -22,7 +22,14 @@ export const createRoom = defineRoute({
         name: Type.Optional(NullableName()),
         memberIds: Type.Optional(Type.Array(UserId, { maxItems: 100 })),
       },
-      { examples: [{ type: 'group', name: 'backend' }] },
+      {
+        examples: [{ type: 'group', name: 'backend' }],
+        // API.md: a group needs a name (1–100 characters, not blank); a direct room takes one other user in memberIds.
+        allOf: [
+          { if: { required: ['type'], properties: { type: { const: 'group' } } }, then: { required: ['name'], properties: { name: { type: 'string', minLength: 1, pattern: NOT_BLANK } } } },
+          { if: { required: ['type'], properties: { type: { const: 'direct' } } }, then: { required: ['memberIds'], properties: { memberIds: { type: 'array', minItems: 1 } } } },
+        ],
+      },
     ),
     response: { 201: Type.Object({ room: Room }), 200: Type.Object({ room: Room }), ...privateErrors },
   },
@@ -36,6 +43,9 @@ export const createRoom = defineRoute({
       RenameRoom: { operationId: 'renameRoom', parameters: roomIdFromBody },
       MarkRead: { operationId: 'markRead', parameters: roomIdFromBody },
       Presence: { operationId: 'getPresence', parameters: roomIdFromBody },
+      AddMember: { operationId: 'addMember', parameters: roomIdFromBody },
+      Leave: { operationId: 'removeMember', parameters: { ...roomIdFromBody, userId: '$response.body#/room/createdBy' } },
+      DeleteRoom: { operationId: 'deleteRoom', parameters: roomIdFromBody },
     },
   },
 });
@@ -73,7 +83,7 @@ export const renameRoom = defineRoute({
     summary: 'Rename a group room (owner or admin)',
     tags,
     params: RoomParams,
-    body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100 }) }, { examples: [{ name: 'backend-oncall' }] }),
+    body: Type.Object({ name: Type.String({ minLength: 1, maxLength: 100, pattern: NOT_BLANK, description: '1–100 characters after trimming' }) }, { examples: [{ name: 'backend-oncall' }] }),
     response: { 200: Type.Object({ room: Room }), ...roomErrors, 403: ErrorBody },
   },
 });

@@ -31,6 +31,8 @@ export interface RouteSpec<S extends RouteSchema = RouteSchema> {
   /** Needs no access token. Every other route answers 401 without one. */
   public?: true;
   schema: S;
+  /** The request body may be absent (the document's requestBody is then not required; fastify-swagger always marks it required). */
+  optionalBody?: true;
   /** OpenAPI links by response status, added to the document (fastify-swagger has no field for them). */
   links?: Record<number, Record<string, OpenApiLink>>;
 }
@@ -55,3 +57,9 @@ export const NoContent = Type.Null({ description: 'no content' });
 export const PathId = Type.String({ description: 'an opaque id' });
 
 export const MAX_SEQ = 2 ** 53 - 1;
+
+/**
+ * Has a character String.prototype.trim() keeps: JavaScript's white space and line terminators spelled
+ * out, so that a client generating text from the pattern (in any regex dialect) agrees with `trim()`.
+ */
+export const NOT_BLANK = '[^\\t\\n\\v\\f\\r \\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000\\ufeff]';
