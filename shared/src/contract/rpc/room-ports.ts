@@ -11,7 +11,8 @@ import { NullableString, StringEnum } from '../objects';
  */
 export type RpcMethods<T> = { readonly [K in keyof T]: TTuple };
 
-const Id = Type.String({ minLength: 1, maxLength: 200 });
+/** Ids as the public routes pass them on: a path segment may be any string up to the router's limit (1000), and names nothing when it is not an id. */
+const Id = Type.String({ maxLength: 65_536 });
 const Seq = Type.Integer({ minimum: 0, maximum: 2 ** 53 - 1 });
 const Limit = Type.Integer({ minimum: 1, maximum: 10_000 });
 const Text = Type.String({ maxLength: 1_000_000 });
