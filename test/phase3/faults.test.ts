@@ -112,7 +112,9 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
       const rest = await again!.eventsUntil(room.id, last, 15_000);
       t.same(rest.map((f) => f.seq), Array.from({ length: last - resumeFrom }, (_, i) => resumeFrom + 1 + i), 'resumed with sinceSeq: nothing lost, nothing twice');
     }
-    await cluster.service('ws-1').start();
+    // A process restarted after kill -9 joins its Kafka consumer groups (ws-fanout, the timeline) only once the
+    // dead member's session (30 s) has timed out, and serves /healthz after that: allow for it beyond the default 30 s.
+    await cluster.service('ws-1').start(90_000);
   });
 
   t.test('search consumers restarted during a rebalance: nothing lost, duplicates absorbed', async (t) => {
@@ -127,7 +129,7 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
       bodies.push(`${marker} 검색서버 ${i}`);
       await a.post(s, room.id, bodies.at(-1)!);
     }
-    await cluster.service('search').start();
+    await cluster.service('search').start(90_000); // the same wait for the group as a restarted ws instance
     await extra.stop();
     const deadline = Date.now() + 30_000;
     let hits: string[] = [];
