@@ -181,7 +181,9 @@ t.test('phase 3 fault tests', { skip, timeout: 600_000 }, async (t) => {
     const ws = await WsClient.ready(wsUrl, b!.accessToken);
     t.teardown(() => ws.terminate());
     const m = await a.post(s!, room.id, `hey @${b!.user.username.toUpperCase()} look`);
-    const frame = await ws.next((f) => f.type === 'notification', 15_000, 'a notification frame');
+    // After the restarts above, the consumer groups on the notification path may still be rebalancing:
+    // the frame is owed, not bounded in time, while they settle.
+    const frame = await ws.next((f) => f.type === 'notification', 60_000, 'a notification frame');
     t.match(frame.notification, { kind: 'mention', roomId: room.id, messageId: m.id, actorId: s!.user.id });
     const list = await a.ok(200, 'GET', '/v1/notifications', { token: b!.accessToken });
     t.equal(list.notifications.filter((n: { messageId: string }) => n.messageId === m.id).length, 1, 'recorded once');
