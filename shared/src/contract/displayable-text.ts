@@ -14,29 +14,43 @@ import { HIDDEN, JOINER, JOINS_AFTER, JOINS_BEFORE, TAG, VARIATION_SELECTOR } fr
  * JA / JB: visible characters a joiner may follow / precede; NJ: V minus JA;
  * VS: variation selectors; J: ZWNJ, ZWJ; FLAG: 🏴; TAG: emoji tag characters.
  */
-function charClass(test: (c: string) => boolean): string {
-  const ranges: Array<[number, number]> = [];
+type ClassName = 'W' | 'JA' | 'JB' | 'NJ' | 'VS' | 'J' | 'TAG';
+
+/** Which of the grammar's classes a character is in (one pass: each property is tested once per code point). */
+function classesOf(c: string, into: (name: ClassName) => void): void {
+  const hidden = HIDDEN.test(c);
+  const space = /^\s$/u.test(c);
+  if (!hidden && space) into('W');
+  if (!hidden && !space) {
+    const joinsAfter = JOINS_AFTER.test(c);
+    if (joinsAfter) into('JA');
+    else into('NJ');
+    if (JOINS_BEFORE.test(c)) into('JB');
+  }
+  if (VARIATION_SELECTOR.test(c)) into('VS');
+  if (JOINER.test(c)) into('J');
+  if (TAG.test(c)) into('TAG');
+}
+
+/** Every class as a bracket expression of ranges, from one walk over all code points. */
+function charClasses(): Record<ClassName, string> {
+  const ranges: Record<ClassName, Array<[number, number]>> = { W: [], JA: [], JB: [], NJ: [], VS: [], J: [], TAG: [] };
   for (let cp = 0; cp <= 0x10ffff; cp++) {
-    if (!test(String.fromCodePoint(cp))) continue;
-    const last = ranges[ranges.length - 1];
-    if (last && last[1] === cp - 1) last[1] = cp;
-    else ranges.push([cp, cp]);
+    classesOf(String.fromCodePoint(cp), (name) => {
+      const list = ranges[name];
+      const last = list[list.length - 1];
+      if (last && last[1] === cp - 1) last[1] = cp;
+      else list.push([cp, cp]);
+    });
   }
   const one = (cp: number) => (cp <= 0xffff ? `\\u${cp.toString(16).padStart(4, '0')}` : String.fromCodePoint(cp));
-  return `[${ranges.map(([a, b]) => (a === b ? one(a) : `${one(a)}-${one(b)}`)).join('')}]`;
+  const bracket = (list: Array<[number, number]>) => `[${list.map(([a, b]) => (a === b ? one(a) : `${one(a)}-${one(b)}`)).join('')}]`;
+  return Object.fromEntries(Object.entries(ranges).map(([name, list]) => [name, bracket(list)])) as Record<ClassName, string>;
 }
 
 function build(): string {
-  const space = (c: string) => /^\s$/u.test(c);
-  const hidden = (c: string) => HIDDEN.test(c);
-  const visible = (c: string) => !hidden(c) && !space(c);
-  const W = charClass((c) => !hidden(c) && space(c));
-  const JA = charClass((c) => visible(c) && JOINS_AFTER.test(c));
-  const JB = charClass((c) => visible(c) && JOINS_BEFORE.test(c));
-  const NJ = charClass((c) => visible(c) && !JOINS_AFTER.test(c));
-  const VS = charClass((c) => VARIATION_SELECTOR.test(c));
-  const J = charClass((c) => JOINER.test(c));
-  const FLAGGED = `\u{1f3f4}${charClass((c) => TAG.test(c))}+`;
+  const { W, JA, JB, NJ, VS, J, TAG: TAGS } = charClasses();
+  const FLAGGED = `\u{1f3f4}${TAGS}+`;
   const joined = `(?:${JA}${VS}?|${NJ}${VS})(?:${J}${JB}${VS}?)*(?:${J}${FLAGGED})?`;
   return `^${W}*(?:(?:${joined}|${NJ}|${FLAGGED})${W}*)+$`;
 }

@@ -11,6 +11,9 @@ const DESCRIPTION = [
   'Real time is the WebSocket at `/v1/ws`, described in AsyncAPI at `/asyncapi.json`.',
 ].join('\n\n');
 
+/** The document's `info`, known without building it. */
+export const OPENAPI_INFO = { title: 'Sturdy Chat API', version: '1.0.0', description: DESCRIPTION };
+
 /** Fastify paths (`/v1/rooms/:roomId`) as OpenAPI paths (`/v1/rooms/{roomId}`). */
 export function openApiPath(url: string): string {
   return url.replace(/:(\w+)/g, '{$1}');
@@ -38,7 +41,7 @@ async function build(routes: readonly RouteSpec[]): Promise<OpenAPIV3_1.Document
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'Sturdy Chat API', version: '1.0.0', description: DESCRIPTION },
+      info: OPENAPI_INFO,
       components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'accessToken from register, login or refresh' } } },
       security: [{ bearerAuth: [] }],
       tags: ['auth', 'users', 'rooms', 'members', 'messages', 'search', 'notifications', 'operations'].map((name) => ({ name })),
@@ -53,6 +56,11 @@ async function build(routes: readonly RouteSpec[]): Promise<OpenAPIV3_1.Document
 }
 
 let cached: Promise<OpenAPIV3_1.Document> | undefined;
+
+/** Whether this process has built (or started building) the document: services build it on first request, not at start. */
+export function openApiDocumentBuilt(): boolean {
+  return cached !== undefined;
+}
 
 export function openApiDocument(): Promise<OpenAPIV3_1.Document> {
   cached ??= build(CONTRACT_ROUTES);

@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import { openApiDocument } from '../contract/openapi';
+import type { OpenAPIV3_1 } from 'openapi-types';
+import { OPENAPI_INFO, openApiDocument } from '../contract/openapi';
 import { asyncApiDocument } from '../contract/asyncapi';
 import { declarePublic } from './authenticate';
 
@@ -12,14 +13,19 @@ import { declarePublic } from './authenticate';
  * document, so it reads the same in Phase 1 and behind Phase 3's entry point.
  */
 export async function registerContractDocs(app: FastifyInstance): Promise<void> {
-  const document = await openApiDocument();
   await app.register(async (scope) => {
     declarePublic(scope);
+    // Built on the first request that needs it, not at start (about 0.4 s, mostly the displayable-text pattern):
+    // every service serves these documents, and none should start slower for them.
+    let document: OpenAPIV3_1.Document | undefined;
+    let frames: object | undefined;
+    scope.addHook('onRequest', async () => {
+      document ??= await openApiDocument();
+    });
     // Swagger UI reads its document from @fastify/swagger; this scope has no routes of its own to describe, so the UI is handed the contract's.
-    await scope.register(swagger, { openapi: { openapi: '3.1.0', info: document.info } });
-    await scope.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn', transformSpecificationClone: false, transformSpecification: () => document });
+    await scope.register(swagger, { openapi: { openapi: '3.1.0', info: OPENAPI_INFO } });
+    await scope.register(swaggerUi, { routePrefix: '/docs', logLevel: 'warn', transformSpecificationClone: false, transformSpecification: () => document! });
     scope.get('/openapi.json', { schema: { hide: true } }, async () => document);
-    const frames = asyncApiDocument();
-    scope.get('/asyncapi.json', { schema: { hide: true } }, async () => frames);
+    scope.get('/asyncapi.json', { schema: { hide: true } }, async () => (frames ??= asyncApiDocument()));
   });
 }
