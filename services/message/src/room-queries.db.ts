@@ -12,6 +12,16 @@ function roomViewOf(r: RoomRow): RoomView {
   return { id: r.id, type: r.type, name: r.name, createdBy: r.created_by, createdAt: iso(Number(r.created_at)), lastSeq: Number(r.last_seq), memberCount: Number(r.member_count) };
 }
 
+/** Membership rows read per query by membershipChanges. */
+const MEMBERSHIP_PAGE = 1000;
+
+/** A change of this user's membership, or the room's deletion (which ends everyone's). */
+function concernsMembershipOf(event: TimelineEvent, userId: string): boolean {
+  if (event.type === 'room.deleted') return true;
+  if (event.type === 'member.left') return event.userId === userId;
+  return event.type === 'member.joined' && event.member.userId === userId;
+}
+
 const ROOM_COLUMNS = ['rooms.id', 'rooms.type', 'rooms.name', 'rooms.created_by', 'rooms.created_at', 'rooms.last_seq', 'rooms.member_count'] as const;
 
 /** RoomQueries over the message store's tables, with membership through the RoomCache. */
@@ -122,6 +132,30 @@ export class DbRoomQueries implements RoomQueries {
   async eventsAfter(roomId: string, after: number, limit: number): Promise<Page<TimelineEvent>> {
     const rows = await this.k.selectFrom('room_events').select(['payload']).where('room_id', '=', roomId).where('seq', '>', after).orderBy('seq', 'asc').limit(limit + 1).execute();
     return { items: rows.slice(0, limit).map((r) => JSON.parse(r.payload) as TimelineEvent), hasMore: rows.length > limit };
+  }
+
+  async membershipChanges(roomId: string, userId: string, after: number, upTo: number): Promise<TimelineEvent[]> {
+    const changes: TimelineEvent[] = [];
+    // Only membership rows are read (by type, on the room's seq range): pages of other members' joins and leaves, never its messages.
+    for (let from = after; from < upTo; ) {
+      const rows = await this.k
+        .selectFrom('room_events')
+        .select(['seq', 'payload'])
+        .where('room_id', '=', roomId)
+        .where('seq', '>', from)
+        .where('seq', '<=', upTo)
+        .where('type', 'in', ['member.joined', 'member.left', 'room.deleted'])
+        .orderBy('seq', 'asc')
+        .limit(MEMBERSHIP_PAGE)
+        .execute();
+      for (const row of rows) {
+        const event = JSON.parse(row.payload) as TimelineEvent;
+        if (concernsMembershipOf(event, userId)) changes.push(event);
+      }
+      if (rows.length < MEMBERSHIP_PAGE) break;
+      from = Number(rows[rows.length - 1]!.seq);
+    }
+    return changes;
   }
 
   async markRead(roomId: string, userId: string, seq: number): Promise<void> {

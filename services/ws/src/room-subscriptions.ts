@@ -19,7 +19,7 @@ export interface Subscriber extends SubscriptionSink, ReplayQueue {
 export class RoomSubscriptions<C extends Subscriber> {
   constructor(
     private readonly index: RoomIndex<C>,
-    private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq' | 'eventsAfter'>,
+    private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq' | 'eventsAfter' | 'membershipChanges'>,
     private readonly departures: RecentDepartures,
     /** Resolves once live events of the room reach this instance (its room channel subscribed); never rejects. */
     private readonly live: (roomId: string) => Promise<void> = async () => undefined,
@@ -65,16 +65,12 @@ export class RoomSubscriptions<C extends Subscriber> {
   /** Where the user's view ends, reading the stored timeline from a known end up to `lastSeq`: none when they were added back since. */
   private async endAfter(roomId: string, userId: string, known: ViewEnd, lastSeq: number): Promise<ViewEnd | undefined> {
     let end: ViewEnd | undefined = known;
-    for (let after = known.last; after < lastSeq; ) {
-      const page = await this.queries.eventsAfter(roomId, after, 500);
-      for (const e of page.items) {
-        if (e.seq > lastSeq) return end;
-        if (e.type === 'member.joined' && e.member.userId === userId) end = undefined;
-        else end = endOf(e, userId) ?? end;
-        if (end?.reason === 'room.deleted') return end;
-      }
-      if (!page.hasMore || page.items.length === 0) return end;
-      after = page.items[page.items.length - 1]!.seq;
+    if (known.last >= lastSeq) return end;
+    // Only the user's own joins and leaves and the room's deletion: one query, however many messages lie between.
+    for (const e of await this.queries.membershipChanges(roomId, userId, known.last, lastSeq)) {
+      if (e.type === 'member.joined') end = undefined;
+      else end = endOf(e, userId) ?? end;
+      if (end?.reason === 'room.deleted') return end;
     }
     return end;
   }

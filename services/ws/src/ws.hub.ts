@@ -92,7 +92,7 @@ export class WsHub implements ConnectionHost {
   constructor(private readonly d: WsHubDeps) {
     const ms = d.config.dependencyTimeoutMs;
     this.background = new Background(d.log);
-    const queries = bounded(d.queries, 'room queries', ['roleOf', 'lastSeq', 'eventsAfter', 'roomIdsOf'], ms);
+    const queries = bounded(d.queries, 'room queries', ['roleOf', 'lastSeq', 'eventsAfter', 'membershipChanges', 'roomIdsOf'], ms);
     const publishSignal = signalPublisher(bounded(d.bus, 'event bus', ['publish'], ms).publish);
     const departures = new RecentDepartures();
     this.readAfter = queries.eventsAfter;

@@ -40,6 +40,12 @@ export interface RoomQueries {
   events(roomId: string, userId: string, after: number, limit: number): Promise<Page<TimelineEvent>>;
   /** The stored timeline after `after`, with no membership check: for trusted callers that checked already (WS replay). */
   eventsAfter(roomId: string, after: number, limit: number): Promise<Page<TimelineEvent>>;
+  /**
+   * The user's own membership changes (`member.joined` of them, `member.left` of them) and the room's
+   * `room.deleted`, with seq in (after, upTo], oldest first: whether a removed member came back, read
+   * without paging through the messages between.
+   */
+  membershipChanges(roomId: string, userId: string, after: number, upTo: number): Promise<TimelineEvent[]>;
   /** Moves the reader's marker forward, clamped to lastSeq. */
   markRead(roomId: string, userId: string, seq: number): Promise<void>;
   /** Members of every room the user is in (for presence fan-out). */

@@ -3,7 +3,7 @@ import type { Role, TimelineEvent, TimelineEventDraft } from '@chat/shared/event
 import { NotFoundError } from '@chat/shared/kernel/errors';
 import type { Page, RoomQueries } from '@chat/shared/ports/room-queries';
 
-type Method = 'roleOf' | 'lastSeq' | 'eventsAfter' | 'roomIdsOf';
+type Method = 'roleOf' | 'lastSeq' | 'eventsAfter' | 'membershipChanges' | 'roomIdsOf';
 
 /**
  * A RoomQueries port over an in-memory timeline (a test double of the message
@@ -72,6 +72,13 @@ export class MemoryRooms implements Pick<RoomQueries, Method> {
     await this.before('eventsAfter', roomId);
     const events = this.room(roomId).events;
     return { items: events.slice(after, after + limit), hasMore: events.length > after + limit };
+  }
+
+  async membershipChanges(roomId: string, userId: string, after: number, upTo: number): Promise<TimelineEvent[]> {
+    await this.before('membershipChanges', roomId);
+    return this.room(roomId)
+      .events.slice(after, upTo)
+      .filter((e) => e.type === 'room.deleted' || (e.type === 'member.left' && e.userId === userId) || (e.type === 'member.joined' && e.member.userId === userId));
   }
 
   async roomIdsOf(userId: string): Promise<string[]> {

@@ -43,6 +43,7 @@ export const ROOM_QUERIES_RPC: RpcMethods<RoomQueries> = {
   messages: Type.Tuple([Id, Id, Type.Object({ before: Type.Optional(Seq), after: Type.Optional(Seq), limit: Limit })]),
   events: Type.Tuple([Id, Id, Seq, Limit]),
   eventsAfter: Type.Tuple([Id, Seq, Limit]),
+  membershipChanges: Type.Tuple([Id, Id, Seq, Seq]),
   markRead: Type.Tuple([Id, Id, Seq]),
   coMembersOf: Type.Tuple([Id]),
   roomIdsOf: Type.Tuple([Id]),
