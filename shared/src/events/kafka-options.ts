@@ -12,7 +12,12 @@ export const consoleLogger: BusLogger = {
 
 /** Consumer tuning; the defaults suit production, tests shrink them. */
 export interface KafkaConsumerTuning {
-  /** A member that sends no heartbeat for this long is removed from its group (default 30000). */
+  /**
+   * A member that sends no heartbeat for this long is removed from its group (default 10000). A member
+   * killed without leaving holds its partitions this long: with ws-fanout, the live events of a share of the
+   * rooms wait for it (a 30 s session stalled them 32 s after kill -9 of a ws instance, test/phase3/faults.test.ts).
+   * Kafka's floor is group.min.session.timeout.ms (6 s by default); heartbeats go every 3 s, also during long handlers.
+   */
   readonly sessionTimeout?: number;
   /** How long the coordinator waits for members to rejoin during a rebalance (default 60000). */
   readonly rebalanceTimeout?: number;
@@ -78,7 +83,7 @@ export type ResolvedTuning = Required<KafkaConsumerTuning>;
 
 export function resolveTuning(c: KafkaConsumerTuning = {}): ResolvedTuning {
   return {
-    sessionTimeout: c.sessionTimeout ?? 30_000,
+    sessionTimeout: c.sessionTimeout ?? 10_000,
     rebalanceTimeout: c.rebalanceTimeout ?? 60_000,
     heartbeatInterval: c.heartbeatInterval ?? 3_000,
     maxWaitTimeInMs: c.maxWaitTimeInMs ?? 1_000,
