@@ -26,6 +26,8 @@ export interface NotificationDeps {
   bus: EventBus;
   queries: RoomQueries;
   newId: IdGenerator;
+  /** The clock of parked mentions (tests). */
+  now?: () => number;
 }
 
 /**
@@ -59,7 +61,62 @@ export async function startNotifications(d: NotificationDeps): Promise<Subscript
   });
 }
 
+/**
+ * A mention of a username not in the directory yet waits this long for its
+ * user.registered (the user topic behind the room topic), then is dropped:
+ * most such names belong to nobody (`@here`, typos), and these rows must not grow.
+ */
+export const PARKED_MENTION_TTL_MS = 15 * 60_000;
+/** Unknown names parked per message, at most (the rest are dropped). */
+const MAX_PARKED_PER_MESSAGE = 10;
+
+interface Mention {
+  roomId: string;
+  messageId: string;
+  seq: number;
+  actorId: string;
+  createdAt: string;
+}
+
 function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise<void> {
+  const now = d.now ?? Date.now;
+  let purgedAt = 0;
+
+  /** Records the mention for `userId` once and signals it to their sockets, if they are a member of the room now. */
+  const notify = async (userId: string, m: Mention): Promise<void> => {
+    if (userId === m.actorId || !(await d.queries.roleOf(m.roomId, userId))) return;
+    const view: NotificationView = { id: d.newId(), kind: 'mention', roomId: m.roomId, messageId: m.messageId, seq: m.seq, actorId: m.actorId, createdAt: m.createdAt };
+    try {
+      await d.db.kysely.insertInto('notifications').values({ id: view.id, user_id: userId, kind: 'mention', room_id: view.roomId, message_id: view.messageId, actor_id: view.actorId, seq: view.seq, created_at: Date.parse(view.createdAt) }).execute();
+    } catch (err) {
+      if (isUniqueViolation(err)) return; // already recorded and signalled by an earlier delivery
+      throw err;
+    }
+    await d.bus.publish([{ id: d.newId(), type: 'notification.created', version: 1, key: userId, occurredAt: view.createdAt, payload: { userId, notification: view } }]);
+  };
+
+  /** Keeps mentions of names not known yet, for their registration; drops those parked longer than the TTL. */
+  const park = async (names: string[], m: Mention): Promise<void> => {
+    const at = now();
+    if (at - purgedAt > 60_000) {
+      purgedAt = at;
+      await d.db.kysely.deleteFrom('notification_parked_mentions').where('parked_at', '<', at - PARKED_MENTION_TTL_MS).execute();
+    }
+    const rows = names.slice(0, MAX_PARKED_PER_MESSAGE).map((username) => ({ username, message_id: m.messageId, room_id: m.roomId, actor_id: m.actorId, seq: m.seq, created_at: Date.parse(m.createdAt), parked_at: at }));
+    for (const row of rows) {
+      await d.db.kysely.insertInto('notification_parked_mentions').values(row).execute().catch((err) => {
+        if (!isUniqueViolation(err)) throw err; // parked by an earlier delivery
+      });
+    }
+  };
+
+  /** A username just became known: the mentions that waited for it. */
+  const unpark = async (username: string, userId: string): Promise<void> => {
+    const parked = await d.db.kysely.selectFrom('notification_parked_mentions').selectAll().where('username', '=', username).where('parked_at', '>=', now() - PARKED_MENTION_TTL_MS).execute();
+    for (const p of parked) await notify(userId, { roomId: p.room_id, messageId: p.message_id, seq: Number(p.seq), actorId: p.actor_id, createdAt: new Date(Number(p.created_at)).toISOString() });
+    await d.db.kysely.deleteFrom('notification_parked_mentions').where('username', '=', username).execute();
+  };
+
   return async (e: EventEnvelope) => {
     if (e.type === 'user.registered') {
       const user = (e.payload as { user?: UserView } | null)?.user;
@@ -67,6 +124,7 @@ function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise
       if (typeof user?.username !== 'string' || typeof user.id !== 'string') throw new PoisonEventError('user.registered without a user');
       const exists = await d.db.kysely.selectFrom('notification_usernames').select('user_id').where('username', '=', user.username).executeTakeFirst();
       if (!exists) await d.db.kysely.insertInto('notification_usernames').values({ username: user.username, user_id: user.id }).execute().catch((err) => { if (!isUniqueViolation(err)) throw err; });
+      await unpark(user.username, exists?.user_id ?? user.id);
       return;
     }
     const event = e.payload as TimelineEvent;
@@ -74,18 +132,12 @@ function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise
     if (typeof event.message?.body !== 'string' || typeof event.seq !== 'number') throw new PoisonEventError('message.posted without a message');
     const names = mentionedUsernames(event.message.body);
     if (names.length === 0) return;
-    const users = await d.db.kysely.selectFrom('notification_usernames').select(['user_id']).where('username', 'in', names).execute();
-    for (const { user_id: userId } of users) {
-      if (userId === event.actorId || !(await d.queries.roleOf(event.roomId, userId))) continue;
-      const view: NotificationView = { id: d.newId(), kind: 'mention', roomId: event.roomId, messageId: event.message.id, seq: event.seq, actorId: event.actorId, createdAt: event.occurredAt };
-      try {
-        await d.db.kysely.insertInto('notifications').values({ id: view.id, user_id: userId, kind: 'mention', room_id: view.roomId, message_id: view.messageId, actor_id: view.actorId, seq: view.seq, created_at: Date.parse(view.createdAt) }).execute();
-      } catch (err) {
-        if (isUniqueViolation(err)) continue; // already recorded and signalled by an earlier delivery
-        throw err;
-      }
-      await d.bus.publish([{ id: d.newId(), type: 'notification.created', version: 1, key: userId, occurredAt: view.createdAt, payload: { userId, notification: view } }]);
-    }
+    const mention: Mention = { roomId: event.roomId, messageId: event.message.id, seq: event.seq, actorId: event.actorId, createdAt: event.occurredAt };
+    const known = await d.db.kysely.selectFrom('notification_usernames').select(['username', 'user_id']).where('username', 'in', names).execute();
+    for (const { user_id: userId } of known) await notify(userId, mention);
+    const unknown = names.filter((name) => !known.some((k) => k.username === name));
+    // No order between the user topic and the room topic: a member registered a moment ago may not be known yet.
+    if (unknown.length > 0) await park(unknown, mention);
   };
 }
 

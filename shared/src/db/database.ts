@@ -7,6 +7,7 @@ import * as initial from './migrations/2026-11-25-001-initial';
 import * as notifications from './migrations/2026-11-25-002-notifications';
 import * as partitionTimeline from './migrations/2026-11-25-003-partition-timeline';
 import * as nopadCollation from './migrations/2026-11-27-001-nopad-collation';
+import * as parkedMentions from './migrations/2026-11-28-001-parked-mentions';
 import type { Database } from './schema';
 import { SqliteThread, WorkerSqliteDialect, type SqliteSynchronous } from './worker-sqlite-dialect';
 
@@ -25,6 +26,7 @@ const MIGRATIONS: Record<string, { up: (db: Kysely<any>, dialect: Dialect) => Pr
   '2026-11-25-002-notifications': notifications,
   '2026-11-25-003-partition-timeline': partitionTimeline,
   '2026-11-27-001-nopad-collation': nopadCollation,
+  '2026-11-28-001-parked-mentions': parkedMentions,
 };
 
 async function ensureMysqlDatabase(url: URL): Promise<void> {

@@ -80,6 +80,17 @@ export interface NotificationUsernamesTable {
   user_id: string;
 }
 
+/** Mentions of a username not yet in notification_usernames, until its user.registered is handled. */
+export interface NotificationParkedMentionsTable {
+  username: string;
+  message_id: string;
+  room_id: string;
+  actor_id: string;
+  seq: number;
+  created_at: number;
+  parked_at: number;
+}
+
 export interface NotificationsTable {
   id: string;
   user_id: string;
@@ -101,4 +112,5 @@ export interface Database {
   outbox: OutboxTable;
   notification_usernames: NotificationUsernamesTable;
   notifications: NotificationsTable;
+  notification_parked_mentions: NotificationParkedMentionsTable;
 }
