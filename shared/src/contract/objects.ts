@@ -1,4 +1,5 @@
 import { Type, type Static, type TUnsafe } from '@sinclair/typebox';
+import { Seq } from './seq';
 
 /**
  * The public objects of API.md as JSON Schemas: the routes' response schemas,
@@ -19,7 +20,6 @@ export function NullableString(options: { format?: string; description?: string 
 }
 
 const Time = Type.String({ format: 'date-time', description: 'ISO-8601 UTC' });
-const Seq = Type.Integer({ minimum: 0, maximum: 2 ** 53 - 1 });
 const OptionalTime = NullableString({ format: 'date-time', description: 'ISO-8601 UTC, or null' });
 
 const EXAMPLE_USER = '0190a5f4-7b1c-7cc0-8a2e-3f1d2c4b5a60';

@@ -1,10 +1,11 @@
 import { Type } from '@sinclair/typebox';
 import { ErrorBody, Message, Notification, TimelineEvent } from '../objects';
 import { defineRoute, MAX_SEQ, NoContent, NOT_BLANK, PathId, privateErrors, roomErrors } from './route-spec';
+import { Seq } from '../seq';
 
 const RoomParams = Type.Object({ roomId: PathId });
 const MessageParams = Type.Object({ roomId: PathId, messageId: PathId });
-const SeqQuery = Type.Integer({ minimum: 0, maximum: MAX_SEQ });
+
 const tags = ['messages'];
 const MessageBody = Type.String({ minLength: 1, pattern: NOT_BLANK, description: '1–4000 characters after trimming; not whitespace only' });
 
@@ -35,7 +36,7 @@ export const listMessages = defineRoute({
     summary: 'A page of history, ascending by seq; no cursor: the newest',
     tags,
     params: RoomParams,
-    querystring: Type.Object({ before: Type.Optional(SeqQuery), after: Type.Optional(SeqQuery), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })) }),
+    querystring: Type.Object({ before: Type.Optional(Seq), after: Type.Optional(Seq), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 50 })) }),
     response: { 200: Type.Object({ messages: Type.Array(Message), hasMore: Type.Boolean() }), ...roomErrors },
   },
 });
@@ -80,7 +81,7 @@ export const markRead = defineRoute({
     summary: "Move the caller's read position forward",
     tags,
     params: RoomParams,
-    body: Type.Object({ seq: SeqQuery }, { examples: [{ seq: 3 }] }),
+    body: Type.Object({ seq: Seq }, { examples: [{ seq: 3 }] }),
     response: { 204: NoContent, ...roomErrors },
   },
 });

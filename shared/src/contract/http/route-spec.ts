@@ -56,7 +56,7 @@ export const NoContent = Type.Null({ description: 'no content' });
 /** A path id: any string. An id that names nothing the caller can see is a 404, whatever its shape (API.md), never a 400. */
 export const PathId = Type.String({ description: 'an opaque id' });
 
-export const MAX_SEQ = 2 ** 53 - 1;
+export { MAX_SEQ } from '../seq';
 
 /**
  * Has a character String.prototype.trim() keeps: JavaScript's white space and line terminators spelled

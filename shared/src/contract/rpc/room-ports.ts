@@ -2,6 +2,7 @@ import { Type, type TTuple } from '@sinclair/typebox';
 import type { RoomCommands } from '../../ports/room-commands';
 import type { RoomQueries } from '../../ports/room-queries';
 import { NullableString, StringEnum } from '../objects';
+import { Seq } from '../seq';
 
 /**
  * The arguments of every method the message service exposes over internal RPC,
@@ -13,7 +14,6 @@ export type RpcMethods<T> = { readonly [K in keyof T]: TTuple };
 
 /** Ids as the public routes pass them on: a path segment may be any string up to the router's limit (1000), and names nothing when it is not an id. */
 const Id = Type.String({ maxLength: 65_536 });
-const Seq = Type.Integer({ minimum: 0, maximum: 2 ** 53 - 1 });
 const Limit = Type.Integer({ minimum: 1, maximum: 10_000 });
 const Text = Type.String({ maxLength: 1_000_000 });
 
