@@ -11,9 +11,11 @@ COPY services/ws/package.json services/ws/
 COPY services/notification/package.json services/notification/
 COPY services/monolith/package.json services/monolith/
 COPY services/web/package.json services/web/
+COPY packages/client/package.json packages/client/
 RUN npm ci --omit=dev --no-audit --no-fund
 COPY shared shared
 COPY services services
+COPY packages packages
 COPY infra infra
 ENV NODE_ENV=production
 USER node

@@ -15,6 +15,7 @@ export {
   type ConnectionState,
   type WebSocketLike,
   type WebSocketConstructor,
+  type SendFallback,
 } from './realtime';
 export {
   ChatHttpClient,

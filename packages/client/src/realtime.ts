@@ -51,6 +51,14 @@ export interface Notification {
   createdAt: string;
 }
 
+/**
+ * What the realtime client needs to post a message over HTTP while the socket
+ * is down: `ChatHttpClient` is one (its `postMessage` keeps the clientMsgId).
+ */
+export interface SendFallback {
+  postMessage(roomId: string, body: string, clientMsgId: string): Promise<{ id: string; seq: number }>;
+}
+
 export type ConnectionState = 'idle' | 'connecting' | 'authenticating' | 'ready' | 'reconnecting' | 'closed';
 
 export interface RealtimeEvents {
@@ -90,6 +98,18 @@ export interface RealtimeOptions {
   sendTimeoutMs?: number;
   /** Application-level ping (`{"type":"ping"}`) interval, to notice dead sockets; 0 turns it off. Default 25 000. */
   pingIntervalMs?: number;
+  /**
+   * Posts pending sends over HTTP (same clientMsgId) while the socket is not
+   * ready, retried with backoff; whichever path is acknowledged first settles
+   * the send, and the server stores the message once. Pass the ChatHttpClient.
+   */
+  httpFallback?: SendFallback;
+  /**
+   * Follows the browser's network: drops the socket at once on the window's
+   * `offline` event (and does not try again while offline), reconnects at once on
+   * `online`. Default false; without a window it does nothing. See also networkDown()/networkUp().
+   */
+  watchBrowserNetwork?: boolean;
   /** Default buffer of events() iterators. Default 1000. */
   eventBufferSize?: number;
   random?: () => number;
@@ -105,6 +125,10 @@ interface PendingSend {
   timeout: ReturnType<typeof setTimeout> | undefined;
   retry: ReturnType<typeof setTimeout> | undefined;
   errors: number;
+  /** An HTTP fallback post is on its way. */
+  httpInFlight: boolean;
+  httpRetry: ReturnType<typeof setTimeout> | undefined;
+  httpErrors: number;
   /** Times the frame went out (a test hook: reconnects resend). */
   transmissions: number;
 }
@@ -134,7 +158,7 @@ const CLOSE_TOO_MANY = 1008;
 export class RealtimeClient {
   private readonly url: string;
   private readonly Ctor: WebSocketConstructor;
-  private readonly o: Required<Omit<RealtimeOptions, 'url' | 'tokens' | 'WebSocket' | 'backoff'>> & { backoff: Partial<BackoffOptions> };
+  private readonly o: Required<Omit<RealtimeOptions, 'url' | 'tokens' | 'WebSocket' | 'backoff' | 'httpFallback'>> & { backoff: Partial<BackoffOptions>; httpFallback: SendFallback | undefined };
   private readonly tokens: TokenProvider;
   private ws: WebSocketLike | undefined;
   /** Incremented per socket: callbacks of an abandoned socket are ignored. */
@@ -154,6 +178,9 @@ export class RealtimeClient {
   private awaitingPong = false;
   private _userId: string | undefined;
   private fatalError: ChatApiError | undefined;
+  /** networkDown() was called (or the browser said offline): no reconnect attempts until networkUp(). */
+  private offline = false;
+  private unwatchNetwork: (() => void) | undefined;
 
   constructor(options: RealtimeOptions) {
     this.url = wsUrl(options.url);
@@ -171,7 +198,56 @@ export class RealtimeClient {
       pingIntervalMs: options.pingIntervalMs ?? 25_000,
       eventBufferSize: options.eventBufferSize ?? 1000,
       random: options.random ?? Math.random,
+      httpFallback: options.httpFallback,
+      watchBrowserNetwork: options.watchBrowserNetwork ?? false,
     };
+    if (this.o.watchBrowserNetwork) this.watchNetwork();
+  }
+
+  /** Wires the window's online/offline events (browsers only; a no-op elsewhere). */
+  private watchNetwork(): void {
+    const g = globalThis as { addEventListener?: (t: string, f: () => void) => void; removeEventListener?: (t: string, f: () => void) => void; navigator?: { onLine?: boolean } };
+    if (typeof g.addEventListener !== 'function' || typeof g.removeEventListener !== 'function') return;
+    const down = () => this.networkDown();
+    const up = () => this.networkUp();
+    g.addEventListener('offline', down);
+    g.addEventListener('online', up);
+    this.unwatchNetwork = () => {
+      g.removeEventListener?.('offline', down);
+      g.removeEventListener?.('online', up);
+    };
+    if (g.navigator?.onLine === false) this.offline = true;
+  }
+
+  /** True between networkDown() (or the browser's `offline`) and networkUp(). */
+  get networkOffline(): boolean {
+    return this.offline;
+  }
+
+  /**
+   * The network is gone (the browser's `offline` event): drops the socket now
+   * instead of waiting for a ping to time out, sends go over the HTTP fallback,
+   * and no reconnect is tried until networkUp().
+   */
+  networkDown(): void {
+    if (this.offline) return;
+    this.offline = true;
+    if (this._state === 'closed' || this._state === 'idle') return;
+    clearTimeout(this.timers.reconnect);
+    this.abandon();
+    this.onSocketClosed(4004, 'network down');
+  }
+
+  /** The network is back: reconnects at once, with the backoff reset. */
+  networkUp(): void {
+    const was = this.offline;
+    this.offline = false;
+    if (this._state !== 'reconnecting') return;
+    if (!was && this.ws) return; // already opening a socket
+    this.attempts = 0;
+    clearTimeout(this.timers.reconnect);
+    this.abandon();
+    void this.open();
   }
 
   get state(): ConnectionState {
@@ -268,10 +344,13 @@ export class RealtimeClient {
     let resolve!: PendingSend['resolve'];
     let reject!: PendingSend['reject'];
     const promise = new Promise<Ack>((res, rej) => ((resolve = res), (reject = rej)));
-    const p: PendingSend = { roomId, clientMsgId, body, promise, resolve, reject, timeout: undefined, retry: undefined, errors: 0, transmissions: 0 };
-    p.timeout = setTimeout(() => this.settleSend(p, new ChatApiError(0, 'TIMEOUT', `no ack for ${clientMsgId} within ${options.timeoutMs ?? this.o.sendTimeoutMs} ms`)), options.timeoutMs ?? this.o.sendTimeoutMs);
+    const p: PendingSend = { roomId, clientMsgId, body, promise, resolve, reject, timeout: undefined, retry: undefined, errors: 0, transmissions: 0, httpInFlight: false, httpRetry: undefined, httpErrors: 0 };
+    const timeoutMs = options.timeoutMs ?? this.o.sendTimeoutMs;
+    // Infinity: keep trying until acknowledged or rejected for good.
+    if (Number.isFinite(timeoutMs)) p.timeout = setTimeout(() => this.settleSend(p, new ChatApiError(0, 'TIMEOUT', `no ack for ${clientMsgId} within ${timeoutMs} ms`)), timeoutMs);
     this.sends.set(clientMsgId, p);
     if (this._state === 'ready') this.transmitSend(p);
+    else if (this._state === 'reconnecting' || this._state === 'idle') this.sendOverHttp(p);
     return promise;
   }
 
@@ -300,6 +379,10 @@ export class RealtimeClient {
 
   private async open(): Promise<void> {
     const gen = ++this.generation;
+    if (this.offline) {
+      if (this._state === 'idle') this.setState('connecting');
+      return this.scheduleReconnect();
+    }
     if (this._state === 'idle') this.setState('connecting');
     let token: string;
     try {
@@ -403,8 +486,13 @@ export class RealtimeClient {
       return this.shutdown(new ChatApiError(0, 'NETWORK', `gave up after ${this.attempts - 1} failed connection attempts`));
     }
     this.setState('reconnecting');
-    const delay = backoffDelay(this.attempts - 1, this.o.backoff, this.o.random);
+    for (const p of this.sends.values()) this.sendOverHttp(p);
     clearTimeout(this.timers.reconnect);
+    if (this.offline) {
+      this.attempts = 0; // offline is not a failed attempt: networkUp() reconnects at once
+      return;
+    }
+    const delay = backoffDelay(this.attempts - 1, this.o.backoff, this.o.random);
     this.timers.reconnect = setTimeout(() => void this.open(), delay);
   }
 
@@ -465,6 +553,7 @@ export class RealtimeClient {
   private shutdown(err: ChatApiError | undefined): void {
     if (this._state === 'closed') return;
     this.fatalError = err;
+    this.unwatchNetwork?.();
     clearTimeout(this.timers.reconnect);
     this.clearSocketTimers();
     const ws = this.ws;
@@ -513,11 +602,45 @@ export class RealtimeClient {
     if (this.transmit({ type: 'send', roomId: p.roomId, clientMsgId: p.clientMsgId, body: p.body })) p.transmissions++;
   }
 
+  /**
+   * Posts a pending send over HTTP with its clientMsgId while the socket is not
+   * ready (one post at a time per send); a failure that may pass on a retry
+   * (network, 5xx, 401, 408, 429) is retried with backoff while the socket stays down.
+   */
+  private sendOverHttp(p: PendingSend): void {
+    const http = this.o.httpFallback;
+    if (!http || p.httpInFlight || this._state === 'ready' || this._state === 'closed' || this.sends.get(p.clientMsgId) !== p) return;
+    clearTimeout(p.httpRetry);
+    p.httpRetry = undefined;
+    p.httpInFlight = true;
+    let posted: Promise<{ id: string; seq: number }>;
+    try {
+      posted = http.postMessage(p.roomId, p.body, p.clientMsgId);
+    } catch (err) {
+      posted = Promise.reject(err);
+    }
+    posted.then(
+      (m) => {
+        p.httpInFlight = false;
+        this.settleSend(p, { roomId: p.roomId, clientMsgId: p.clientMsgId, messageId: m.id, seq: m.seq });
+      },
+      (err: unknown) => {
+        p.httpInFlight = false;
+        if (this.sends.get(p.clientMsgId) !== p) return;
+        const e = asChatError(err);
+        if (e.status >= 400 && e.status < 500 && e.status !== 401 && e.status !== 408 && e.status !== 429) return this.settleSend(p, e);
+        const delay = Math.max((e.retryAfter ?? 0) * 1000, backoffDelay(p.httpErrors++, { ...this.o.backoff, initialMs: Math.max(this.o.backoff.initialMs ?? 250, 250), maxMs: Math.min(this.o.backoff.maxMs ?? 5000, 5000) }, this.o.random));
+        p.httpRetry = setTimeout(() => this.sendOverHttp(p), delay);
+      },
+    );
+  }
+
   private settleSend(p: PendingSend, result: Ack | ChatApiError): void {
     if (this.sends.get(p.clientMsgId) !== p) return;
     this.sends.delete(p.clientMsgId);
     clearTimeout(p.timeout);
     clearTimeout(p.retry);
+    clearTimeout(p.httpRetry);
     if (result instanceof ChatApiError) p.reject(result);
     else p.resolve(result);
   }

@@ -34,6 +34,18 @@ export interface SessionOptions {
   refreshAt?: number;
   fetch?: typeof fetch;
   now?: () => number;
+  /**
+   * Runs each refresh exclusively across the app's instances, e.g. browser tabs
+   * sharing one stored refresh token: `(fn) => navigator.locks.request('chat.refresh', fn)`.
+   * Default: only single-flight within this Session.
+   */
+  exclusive?: <T>(fn: () => Promise<T>) => Promise<T>;
+  /**
+   * Reads the newest stored refresh token (inside `exclusive`, just before the
+   * exchange): another tab may have refreshed, spending the one this Session holds.
+   * A missing token means the login ended elsewhere: the refresh fails with 401.
+   */
+  latestRefreshToken?: () => string | null | undefined;
 }
 
 /**
@@ -73,6 +85,14 @@ export class Session implements TokenProvider {
     for (const fn of this.listeners) fn(this.current);
   }
 
+  /**
+   * Starts from a stored refresh token alone (a page reload keeps only that): the
+   * first getAccessToken() refreshes. Listeners are not told (nothing new to persist).
+   */
+  restore(refreshToken: string): void {
+    this.current = { accessToken: '', refreshToken, expiresIn: 0, receivedAt: this.now() };
+  }
+
   refreshDueAt(): number | undefined {
     const t = this.current;
     if (!t || !(t.expiresIn > 0)) return undefined;
@@ -83,25 +103,36 @@ export class Session implements TokenProvider {
     if (this.inflight) return this.inflight;
     const t = this.current;
     if (!t) throw new ChatApiError(401, 'UNAUTHENTICATED', 'not logged in');
+    if (!t.accessToken) return this.refresh();
     const due = this.refreshDueAt();
     if (due !== undefined && this.now() >= due) return this.refresh();
     return t.accessToken;
   }
 
   refresh(): Promise<string> {
-    this.inflight ??= this.doRefresh().finally(() => (this.inflight = undefined));
+    const run = () => this.doRefresh();
+    this.inflight ??= (this.options.exclusive ? this.options.exclusive(run) : run()).finally(() => (this.inflight = undefined));
     return this.inflight;
   }
 
   private async doRefresh(): Promise<string> {
     const t = this.current;
     if (!t) throw new ChatApiError(401, 'UNAUTHENTICATED', 'not logged in');
+    let refreshToken = t.refreshToken;
+    if (this.options.latestRefreshToken) {
+      const latest = this.options.latestRefreshToken();
+      if (!latest) {
+        if (this.current === t) this.setTokens(undefined);
+        throw new ChatApiError(401, 'UNAUTHENTICATED', 'the login ended elsewhere');
+      }
+      refreshToken = latest;
+    }
     let res: Response;
     try {
       res = await this.fetchFn(`${this.baseUrl}/v1/auth/refresh`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ refreshToken: t.refreshToken }),
+        body: JSON.stringify({ refreshToken }),
       });
     } catch (err) {
       throw new ChatApiError(0, 'NETWORK', `refresh failed: ${(err as Error)?.message ?? err}`);

@@ -37,3 +37,34 @@ t.test('refresh is due at 80 % of expiresIn; concurrent callers share one refres
   t.same(seen, ['r1', 'cleared']);
   await t.rejects(s.getAccessToken(), { status: 401, code: 'UNAUTHENTICATED' });
 });
+
+t.test('restore(refreshToken) refreshes on first use; exclusive wraps each refresh; latestRefreshToken is read inside it', async (t) => {
+  const f = fakeAuth();
+  let stored: string | null = 'r-from-other-tab';
+  const order: string[] = [];
+  const s = new Session({
+    baseUrl: 'http://api.test',
+    fetch: f.fetchFn,
+    exclusive: async (fn) => {
+      order.push('lock');
+      try {
+        return await fn();
+      } finally {
+        order.push('unlock');
+      }
+    },
+    latestRefreshToken: () => (order.push('read'), stored),
+    onTokens: (p) => (stored = p?.refreshToken ?? null),
+  });
+  s.restore('r-stale');
+  t.equal(s.refreshDueAt(), undefined);
+  const tokens = await Promise.all([s.getAccessToken(), s.getAccessToken()]);
+  t.same(tokens, ['a1', 'a1'], 'one refresh for both');
+  t.same(f.calls, ['http://api.test/v1/auth/refresh r-from-other-tab'], 'the newest stored token is exchanged, not the stale one');
+  t.same(order, ['lock', 'read', 'unlock']);
+  t.equal(stored, 'r1');
+  stored = null; // logged out in another tab
+  await t.rejects(s.refresh(), { status: 401, code: 'UNAUTHENTICATED' });
+  t.equal(s.tokens, undefined, 'the session ends here too');
+  t.equal(f.calls.length, 1, 'no call with a token that is gone');
+});

@@ -243,6 +243,34 @@ t.test('two people chat in the browser', async (t) => {
     t.same(await bodies(bob.page), [...everything, ...backlog], 'the whole history, in order, exactly once');
   });
 
+  await t.test('with WebSockets refused, the page still loads and sends over HTTP (same clientMsgId, once)', async (t) => {
+    const context = await browser!.newContext({ baseURL: url, viewport: { width: 1280, height: 800 } });
+    t.teardown(() => context.close().catch(() => undefined));
+    let sockets = 0;
+    // A proxy or network that lets HTTP through but no WebSocket: every socket is closed at once.
+    await context.routeWebSocket(/\/v1\/ws/, (ws) => {
+      sockets++;
+      ws.close({ code: 1006, reason: 'no websockets here' });
+    });
+    const page = await context.newPage();
+    page.setDefaultTimeout(WAIT_MS);
+    page.on('pageerror', (err) => t.fail(`the socketless page threw: ${err.message}`));
+    await page.goto(`/#${encodeURIComponent(roomId)}`);
+    await page.fill(sel('auth-username'), alice.username);
+    await page.fill(sel('auth-password'), PASSWORD);
+    await page.click(sel('auth-login'));
+    await until('the room to open over HTTP', () => page.textContent(sel('room-title')).catch(() => null), (title) => title === room);
+    await until('a socket to have been tried', async () => sockets, (n) => n > 0);
+    t.not(await page.getAttribute(sel('connection-status'), 'data-status'), 'ready', 'no socket is ready');
+    const text = 'Sent over HTTP, no socket';
+    await page.fill(sel('composer-input'), text);
+    await page.press(sel('composer-input'), 'Enter');
+    await page.waitForSelector(`${sel('message')}[data-state="sent"] >> text=${text}`);
+    await sees(bob, text);
+    await sees(alice, text);
+    t.equal((await bodies(bob.page)).filter((b) => b === text).length, 1, 'stored once');
+  });
+
   await t.test('a server restart loses nothing: sockets reconnect and pending sends go through', { skip: server ? false : 'the server is not ours to restart' }, async (t) => {
     await server!.stop();
     await alice.page.waitForSelector(`${sel('connection-status')}:not([data-status="ready"])`);

@@ -1,75 +1,62 @@
-// Wires the page together: session, socket frames, forms and rendering.
+// Wires the page together: the chat clients (@sturdy-chat/client), their events, forms and rendering.
 
-import { Api } from './api.js';
+import { ChatHttpClient, RealtimeClient, Session, newClientMsgId, unwrap } from './vendor/sturdy-chat-client.js';
+import { connectionStatus, createClients, resume } from './connect.js';
 import { bindControls } from './controls.js';
 import { applyEvent } from './events.js';
 import { Outbox } from './outbox.js';
 import { Rooms } from './rooms.js';
-import { ChatSocket } from './socket.js';
 import { Store } from './state.js';
-import { TimelineSync } from './sync.js';
 import * as view from './view.js';
 
 const TYPING_SHOW_MS = 3000;
 const ROOM_LIST_POLL_MS = 5000;
 
-const api = new Api();
+const { session, http, live } = createClients({ Session, ChatHttpClient, RealtimeClient }, {
+  origin: location.origin,
+  storage: localStorage,
+  locks: navigator.locks,
+});
 const store = new Store();
-store.loadUser = (id) => api.get(`/v1/users/${encodeURIComponent(id)}`).then((r) => r.user);
-const sync = new TimelineSync(api, {
-  onEvent: (event) => applyEvent(store, event, { onMessage, onRoomGone: (id) => rooms.gone(id), onMemberJoined }),
-});
-const socket = new ChatSocket({
-  token: () => api.freshToken(),
-  onReady,
-  onFrame,
-  onStatus: (status) => ((store.connection = status), store.changed('connection')),
-  onUnauthorized: () => {
-    store.authDrops++;
-    store.changed('connection');
-    return api.refresh().catch(() => {});
-  },
-});
-const rooms = new Rooms(store, api, sync, socket);
-const outbox = new Outbox(store, api, socket);
-api.onToken = (token) => socket.reauth(token);
-api.onSignedOut = () => store.me && location.reload(); // the session was revoked elsewhere
+store.loadUser = (userId) => http.raw.GET('/v1/users/{userId}', { params: { path: { userId } } }).then(unwrap).then((r) => r.user);
+const rooms = new Rooms(store, http, live, unwrap);
+const outbox = new Outbox(store, live, newClientMsgId);
+session.onTokens((tokens) => !tokens && store.me && location.reload()); // the session was revoked elsewhere
 
-// ---- socket -------------------------------------------------------------
-function onReady() {
+// ---- realtime -----------------------------------------------------------
+// The client resubscribes every room from its last delivered seq and resends
+// unacknowledged messages on each (re)connect; the page re-reads what the
+// contract has no frame for (rooms we were added to, presence missed while away).
+live.on('ready', () => {
   store.connects++;
   store.changed('connection');
-  rooms.subscribeAll();
-  outbox.resendAll();
   rooms.refresh().catch(() => {});
-  if (store.activeRoomId) rooms.loadMembers(store.activeRoomId).catch(() => {}); // presence missed while away
-}
-
-function onFrame(frame) {
-  switch (frame.type) {
-    case 'event':
-      return sync.receive(frame.roomId, frame.seq, frame.event);
-    case 'ack':
-      return outbox.onAck(frame);
-    case 'typing':
-      if (frame.userId === store.me.id) return;
-      store.setTyping(frame.roomId, frame.userId, Date.now() + TYPING_SHOW_MS);
-      return void setTimeout(() => store.changed('typing'), TYPING_SHOW_MS + 50);
-    case 'presence':
-      if (frame.status === 'online') store.online.add(frame.userId);
-      else store.online.delete(frame.userId);
-      return store.changed('members');
-    case 'unsubscribed':
-      if (frame.reason) rooms.gone(frame.roomId);
-      return;
-    case 'error':
-      if (frame.clientMsgId) return outbox.onError(frame);
-      if (frame.code === 'NOT_FOUND' && frame.roomId) rooms.gone(frame.roomId);
-      return;
-    default:
-      return; // subscribed, pong, and frame types added later
-  }
-}
+  if (store.activeRoomId) rooms.loadMembers(store.activeRoomId).catch(() => {});
+});
+live.on('state', (state) => {
+  store.connection = connectionStatus(state);
+  store.changed('connection');
+});
+live.on('disconnect', ({ code }) => {
+  if (code !== 4401) return; // the token was refused or ran out: the client refreshes, the page counts it
+  store.authDrops++;
+  store.changed('connection');
+});
+live.on('event', ({ event }) => applyEvent(store, event, { onMessage, onRoomGone: (id) => rooms.gone(id), onMemberJoined }));
+live.on('typing', ({ roomId, userId }) => {
+  if (userId === store.me?.id) return;
+  store.setTyping(roomId, userId, Date.now() + TYPING_SHOW_MS);
+  setTimeout(() => store.changed('typing'), TYPING_SHOW_MS + 50);
+});
+live.on('presence', ({ userId, status }) => {
+  if (status === 'online') store.online.add(userId);
+  else store.online.delete(userId);
+  store.changed('members');
+});
+live.on('unsubscribed', ({ roomId }) => rooms.gone(roomId));
+live.on('error', (err) => {
+  if (err.code === 'AUTH_FAILED' && !session.tokens && store.me) location.reload(); // signed out: back to the login form
+});
 
 function onMessage(room, message) {
   if (message.senderId === store.me.id) return;
@@ -124,7 +111,7 @@ function showError(err) {
 }
 
 // ---- start --------------------------------------------------------------
-bindControls({ store, api, rooms, outbox, socket, enter, showError });
+bindControls({ store, http, live, rooms, outbox, enter, showError });
 
 async function enter(user) {
   store.me = user;
@@ -132,13 +119,13 @@ async function enter(user) {
   view.showScreen(true);
   view.renderMe(store);
   await rooms.refresh().catch(showError);
-  socket.start();
+  live.connect().catch(() => {}); // 'state' events show how it goes
   setInterval(() => navigator.onLine && rooms.refresh().catch(() => {}), ROOM_LIST_POLL_MS);
   const wanted = decodeURIComponent(location.hash.slice(1));
   if (store.rooms.has(wanted)) openRoom(wanted);
   else store.changed('room');
 }
 
-const resumed = await api.resume();
+const resumed = await resume({ session, http }, localStorage);
 if (resumed) await enter(resumed);
 else view.showScreen(false);

@@ -1,6 +1,6 @@
 // What the person does: sign in, create rooms, add people, type, search, leave.
 
-import { REFRESH_KEY, query } from './api.js';
+import { REFRESH_KEY } from './connect.js';
 
 const TYPING_SEND_EVERY_MS = 2000;
 const $ = (testid) => document.querySelector(`[data-testid="${testid}"]`);
@@ -11,16 +11,16 @@ const form = (id, handler) =>
     handler(new FormData(ev.target), ev.target, ev.submitter);
   });
 
-/** @param {{ store, api, rooms, outbox, socket, enter: (user) => Promise<void>, showError: (err) => void }} app */
-export function bindControls({ store, api, rooms, outbox, socket, enter, showError }) {
+/** @param {{ store, http, live, rooms, outbox, enter: (user) => Promise<void>, showError: (err) => void }} app */
+export function bindControls({ store, http, live, rooms, outbox, enter, showError }) {
   form('auth-form', async (data, el, submitter) => {
     const error = $('auth-error');
     error.textContent = '';
     const [username, password, displayName] = ['username', 'password', 'displayName'].map((k) => String(data.get(k) ?? '').trim());
     try {
-      const user = submitter?.value === 'register'
-        ? await api.register(username, password, displayName)
-        : await api.login(username, password);
+      const { user } = submitter?.value === 'register'
+        ? await http.register({ username, password, ...(displayName ? { displayName } : {}) })
+        : await http.login({ username, password });
       await enter(user);
     } catch (err) {
       error.textContent = err.status === 401 ? 'Wrong username or password.' : err.status === 409 ? 'That username is taken.' : err.message;
@@ -55,7 +55,7 @@ export function bindControls({ store, api, rooms, outbox, socket, enter, showErr
   });
   composer.addEventListener('input', () => {
     if (!composer.value.trim() || Date.now() - lastTypingSentAt < TYPING_SEND_EVERY_MS) return;
-    if (socket.send({ type: 'typing', roomId: store.activeRoomId })) lastTypingSentAt = Date.now();
+    if (live.typing(store.activeRoomId)) lastTypingSentAt = Date.now();
   });
 
   const messageList = $('message-list');
@@ -63,10 +63,12 @@ export function bindControls({ store, api, rooms, outbox, socket, enter, showErr
     if (messageList.scrollTop < 80) rooms.loadOlder().catch(showError);
   });
 
-  bindSearch(store, api);
+  bindSearch(store, http);
 
   $('logout').addEventListener('click', async () => {
-    await api.logout();
+    store.me = null; // a logout, not a revoked session: no reload before the server is told
+    live.close();
+    await http.logout().catch(() => {}); // forgets the session here even when the server cannot be told
     location.hash = '';
     location.reload();
   });
@@ -80,7 +82,7 @@ export function bindControls({ store, api, rooms, outbox, socket, enter, showErr
   });
 }
 
-function bindSearch(store, api) {
+function bindSearch(store, http) {
   const input = $('search-input');
   let latest = 0;
   let timer = null;
@@ -91,7 +93,7 @@ function bindSearch(store, api) {
     store.changed('search');
     if (!q) return;
     try {
-      const { hits } = await api.get(`/v1/search${query({ q, limit: 20 })}`);
+      const { hits } = await http.search({ q, limit: 20 });
       if (mine === latest) store.search = { q, hits, error: null };
     } catch (err) {
       if (mine === latest) store.search = { q, hits: [], error: err.message };

@@ -1,46 +1,63 @@
-// Room list, the open room (history, members, presence) and read marks.
-
-import { ApiError, query } from './api.js';
+// Room list, the open room (history, members, presence) and read marks. HTTP
+// goes through @sturdy-chat/client's ChatHttpClient; each room's live timeline
+// through its RealtimeClient, which resumes every subscription after a
+// reconnect from the last seq it delivered (in order, exactly once).
 
 const PAGE = 50;
-const enc = encodeURIComponent;
+/** Codes with which a subscribe is refused for good: the room is gone or was never ours. */
+const GONE = new Set(['NOT_FOUND', 'FORBIDDEN', 'VALIDATION_FAILED']);
 
 export class Rooms {
   #loadingOlder = false;
   #readTimer = null;
+  #followed = new Set(); // roomIds subscribed on the realtime client
 
-  constructor(store, api, sync, socket) {
-    Object.assign(this, { store, api, sync, socket });
+  /**
+   * @param {import('./state.js').Store} store
+   * @param {any} http a ChatHttpClient
+   * @param {{ subscribe: Function, unsubscribe: Function, lastSeq: Function }} live a RealtimeClient
+   * @param {(result: any) => any} unwrap the client's unwrap (data, or a ChatApiError)
+   */
+  constructor(store, http, live, unwrap) {
+    Object.assign(this, { store, http, live, unwrap });
   }
 
   /** Reloads the room list; follows rooms we did not know (someone added us). */
   async refresh() {
     const since = Date.now();
-    const { rooms } = await this.api.get('/v1/rooms');
+    const { rooms } = await this.http.listRooms();
     this.store.setRooms(rooms, since);
     for (const room of rooms) this.#follow(room);
     for (const room of rooms) if (room.type === 'direct' && !this.store.members.has(room.id)) this.#loadDirectMembers(room.id);
-    for (const { roomId } of this.sync.subscriptions()) if (!this.store.rooms.has(roomId)) this.sync.forget(roomId);
+    for (const roomId of this.#followed) if (!this.store.rooms.has(roomId)) this.#unfollow(roomId);
     if (this.store.activeRoomId && !this.store.activeRoom) this.store.changed('room');
   }
 
-  subscribeAll() {
-    for (const sub of this.sync.subscriptions()) this.socket.send({ type: 'subscribe', ...sub });
+  /** Live events from the room's lastSeq when we learned of it: nothing missed, nothing twice. */
+  #follow(room) {
+    if (this.#followed.has(room.id)) return;
+    this.#followed.add(room.id);
+    this.live.subscribe(room.id, { sinceSeq: room.lastSeq ?? 0 }).catch((err) => {
+      if (GONE.has(err?.code)) this.gone(room.id);
+    });
   }
 
-  #follow(room) {
-    if (this.sync.isTracked(room.id)) return;
-    this.sync.track(room.id, room.lastSeq);
-    this.socket.send({ type: 'subscribe', roomId: room.id, sinceSeq: room.lastSeq });
+  #unfollow(roomId) {
+    if (!this.#followed.delete(roomId)) return;
+    this.live.unsubscribe(roomId);
+  }
+
+  isFollowed(roomId) {
+    return this.#followed.has(roomId);
   }
 
   gone(roomId) {
-    this.sync.forget(roomId);
+    this.#unfollow(roomId);
     this.store.removeRoom(roomId);
   }
 
   async create(name) {
-    const { room } = await this.api.post('/v1/rooms', { type: 'group', name });
+    const room = await this.http.createRoom({ type: 'group', name });
     this.store.upsertRoom(room);
     this.#follow(room);
     await this.open(room.id);
@@ -50,12 +67,12 @@ export class Rooms {
     const roomId = this.store.activeRoomId;
     let user;
     try {
-      ({ user } = await this.api.get(`/v1/users${query({ username: username.trim().toLowerCase() })}`));
+      user = await this.http.findUser(username.trim().toLowerCase());
     } catch (err) {
-      if (err instanceof ApiError && (err.status === 404 || err.status === 400)) throw new Error(`No user named “${username}”`);
+      if (err?.status === 404 || err?.status === 400) throw new Error(`No user named “${username}”`);
       throw err;
     }
-    const { member } = await this.api.post(`/v1/rooms/${enc(roomId)}/members`, { userId: user.id });
+    const member = await this.http.addMember(roomId, user.id);
     this.store.users.set(user.id, user);
     this.store.members.get(roomId)?.set(member.userId, member);
     this.store.changed('members');
@@ -76,7 +93,7 @@ export class Rooms {
     if (store.messages.has(roomId)) return;
     store.messages.set(roomId, new Map()); // live events land here while the page loads
     try {
-      const page = await this.api.get(`/v1/rooms/${enc(roomId)}/messages?limit=${PAGE}`);
+      const page = await this.http.listMessages(roomId, { limit: PAGE });
       store.hasOlder.set(roomId, page.hasMore);
       store.putMessages(roomId, page.messages);
     } catch (err) {
@@ -93,7 +110,7 @@ export class Rooms {
     this.#loadingOlder = true;
     try {
       const before = store.oldestSeq(roomId);
-      const page = await this.api.get(`/v1/rooms/${enc(roomId)}/messages${query({ before, limit: PAGE })}`);
+      const page = await this.http.listMessages(roomId, before === null ? { limit: PAGE } : { before, limit: PAGE });
       store.hasOlder.set(roomId, page.hasMore);
       store.putMessages(roomId, page.messages);
     } finally {
@@ -101,10 +118,14 @@ export class Rooms {
     }
   }
 
+  #members(roomId) {
+    return this.http.raw.GET('/v1/rooms/{roomId}/members', { params: { path: { roomId } } }).then(this.unwrap);
+  }
+
   // A direct room is named after the other person, so its members are needed for the list.
   #loadDirectMembers(roomId) {
     this.store.members.set(roomId, new Map());
-    this.api.get(`/v1/rooms/${enc(roomId)}/members`).then(({ members }) => {
+    this.#members(roomId).then(({ members }) => {
       this.store.members.set(roomId, new Map(members.map((m) => [m.userId, m])));
       this.store.changed('rooms', 'members');
     }, () => this.store.members.delete(roomId));
@@ -112,8 +133,8 @@ export class Rooms {
 
   async loadMembers(roomId) {
     const [{ members }, { online }] = await Promise.all([
-      this.api.get(`/v1/rooms/${enc(roomId)}/members`),
-      this.api.get(`/v1/rooms/${enc(roomId)}/presence`),
+      this.#members(roomId),
+      this.http.raw.GET('/v1/rooms/{roomId}/presence', { params: { path: { roomId } } }).then(this.unwrap),
     ]);
     this.store.members.set(roomId, new Map(members.map((m) => [m.userId, m])));
     for (const m of members) this.store.online.delete(m.userId);
@@ -127,12 +148,12 @@ export class Rooms {
     this.#readTimer = setTimeout(() => {
       const room = this.store.activeRoom;
       if (!room || document.visibilityState !== 'visible') return;
-      const seq = Math.max(this.sync.lastSeq(room.id), this.store.newestSeq(room.id));
+      const seq = Math.max(this.live.lastSeq(room.id) ?? 0, this.store.newestSeq(room.id));
       if (seq <= (room.lastReadSeq ?? 0) && !room.unreadCount) return;
       room.lastReadSeq = seq;
       room.unreadCount = 0;
       this.store.changed('rooms');
-      this.api.post(`/v1/rooms/${enc(room.id)}/read`, { seq }).catch(() => (room.lastReadSeq = 0));
+      this.http.markRead(room.id, seq).catch(() => (room.lastReadSeq = 0));
     }, 200);
   }
 }
