@@ -1,6 +1,10 @@
 import t from 'tap';
-import type { FastifyInstance } from 'fastify';
-import { verdictAsHits } from '@chat/shared/http/rate-limits';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { registerRateLimits, verdictAsHits } from '@chat/shared/http/rate-limits';
+import { registerErrorHandling } from '@chat/shared/http/error-handler';
+import { recordRouteTable } from '@chat/shared/http/route-table';
+import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { refresh } from '@chat/shared/contract/http/auth';
 import { testMonolith } from './support/monolith';
 
 // HTTP rate limits: @fastify/rate-limit over our token buckets (shared/src/http/rate-limits.ts),
@@ -8,8 +12,12 @@ import { testMonolith } from './support/monolith';
 
 const LOW = { RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_MESSAGES_PER_SECOND: '1', RATE_LIMIT_MESSAGES_BURST: '2', RATE_LIMIT_AUTH_PER_SECOND: '1', RATE_LIMIT_AUTH_BURST: '3', RATE_LIMIT_ROOMS_PER_SECOND: '1', RATE_LIMIT_ROOMS_BURST: '2' };
 let userN = 0;
+/** A fresh client address per caller: with REDIS_URL the auth buckets outlive the test. */
+const address = () => `10.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250)}.${Math.floor(Math.random() * 250) + 1}`;
+/** Rate limits in-process, and in Redis (the shared Lua bucket) when REDIS_URL is set. */
+const modes: Array<[string, Record<string, string>]> = [['in-process', {}], ...(process.env.REDIS_URL ? [['redis', { REDIS_URL: process.env.REDIS_URL }] as [string, Record<string, string>]] : [])];
 
-async function session(app: FastifyInstance, from = '127.0.0.1') {
+async function session(app: FastifyInstance, from = address()) {
   const res = await app.inject({ method: 'POST', url: '/v1/auth/register', remoteAddress: from, payload: { username: `rl${process.pid}x${userN++}`, password: 'correct horse battery' } });
   if (res.statusCode !== 201) throw new Error(`register: ${res.statusCode} ${res.body}`);
   const s = res.json();
@@ -30,8 +38,8 @@ t.test('the routes that carry a rate limit, and their buckets (RouteSpec.rateLim
   ]);
 });
 
-t.test('a refused call is the contract 429: RATE_LIMITED body, Retry-After, X-RateLimit-* headers', async (t) => {
-  const app = await testMonolith(t, LOW);
+for (const [mode, env] of modes) t.test(`a refused call is the contract 429: RATE_LIMITED body, Retry-After, X-RateLimit-* headers (${mode})`, async (t) => {
+  const app = await testMonolith(t, { ...LOW, ...env });
   const me = await session(app);
   const room = (await app.inject({ method: 'POST', url: '/v1/rooms', headers: me.headers, payload: { type: 'group', name: 'limits' } })).json().room;
   const post = (n: number) => app.inject({ method: 'POST', url: `/v1/rooms/${room.id}/messages`, headers: me.headers, payload: { clientMsgId: `c${n}`, body: 'hi' } });
@@ -55,7 +63,7 @@ t.test('a refused call is the contract 429: RATE_LIMITED body, Retry-After, X-Ra
   t.equal(messages.length, 2, 'the refused send stored nothing');
 
   // Another user has a bucket of their own; an unlimited route carries no limit headers.
-  const other = await session(app, '127.0.0.2');
+  const other = await session(app);
   await app.inject({ method: 'POST', url: `/v1/rooms/${room.id}/members`, headers: me.headers, payload: { userId: other.id } });
   t.equal((await app.inject({ method: 'POST', url: `/v1/rooms/${room.id}/messages`, headers: other.headers, payload: { clientMsgId: 'o1', body: 'hi' } })).statusCode, 201, 'another user is served');
   const list = await app.inject({ method: 'GET', url: `/v1/rooms/${room.id}/messages`, headers: me.headers });
@@ -64,14 +72,15 @@ t.test('a refused call is the contract 429: RATE_LIMITED body, Retry-After, X-Ra
 
   // Auth is limited per address, before the handler: a refused refresh is the same 429 (refresh: no password hash, so no refill in between).
   const calls = [];
-  for (let i = 0; i < 5; i++) calls.push(await app.inject({ method: 'POST', url: '/v1/auth/refresh', remoteAddress: '127.0.0.9', payload: { refreshToken: 'not-a-token' } }));
+  const from = address();
+  for (let i = 0; i < 5; i++) calls.push(await app.inject({ method: 'POST', url: '/v1/auth/refresh', remoteAddress: from, payload: { refreshToken: 'not-a-token' } }));
   t.same(calls.map((r) => r.statusCode), [401, 401, 401, 429, 429], 'the burst (3), then 429');
   t.same(calls[3]!.json(), { error: { code: 'RATE_LIMITED', message: 'too many requests', details: { retryAfterSeconds: Number(calls[3]!.headers['retry-after']) } } });
   t.ok(Number(calls[3]!.headers['retry-after']) >= 1);
 });
 
-t.test('the limit runs after validation: a malformed body is a 400 and takes no token', async (t) => {
-  const app = await testMonolith(t, LOW);
+for (const [mode, env] of modes) t.test(`the limit runs after validation: a malformed body is a 400 and takes no token (${mode})`, async (t) => {
+  const app = await testMonolith(t, { ...LOW, ...env });
   const me = await session(app);
   const room = (await app.inject({ method: 'POST', url: '/v1/rooms', headers: me.headers, payload: { type: 'group', name: 'validation' } })).json().room;
   const url = `/v1/rooms/${room.id}/messages`;
@@ -121,4 +130,27 @@ t.test('a bucket verdict as @fastify/rate-limit hits (max = burst)', async (t) =
   t.same(verdictAsHits(rule, { allowed: true, retryAfterSeconds: 0, remaining: 0 }), { current: 10, ttl: 5000 }, 'last token: not exceeded');
   t.same(verdictAsHits(rule, { allowed: false, retryAfterSeconds: 3, remaining: 0 }), { current: 11, ttl: 3000 }, 'refused: exceeded, ttl = Retry-After');
   t.same(verdictAsHits(rule, { allowed: true, retryAfterSeconds: 0, remaining: 10 }), { current: 0, ttl: 0 }, 'unlimited: nothing used');
+});
+
+t.test('a limiter that fails (Redis down) is not skipped: the call is a 503 UNAVAILABLE, as from the handlers before', async (t) => {
+  const app = Fastify();
+  t.teardown(() => app.close());
+  recordRouteTable(app);
+  registerErrorHandling(app);
+  const rule = { ratePerSecond: 1, burst: 1 };
+  const down = { take: async () => { throw new Error('Connection is closed.'); } };
+  await registerRateLimits(app, down, { auth: rule, room: rule, member: rule, msg: rule });
+  let handled = 0;
+  serveContractRoute(app, refresh, async (_request, reply) => { handled++; return reply.status(401).send({ error: { code: 'UNAUTHENTICATED', message: 'no' } }); });
+  const res = await app.inject({ method: 'POST', url: '/v1/auth/refresh', payload: { refreshToken: 'x' } });
+  t.equal(res.statusCode, 503);
+  t.equal(res.json().error.code, 'UNAVAILABLE');
+  t.equal(res.headers['retry-after'], '1');
+  t.equal(handled, 0, 'the handler did not run');
+});
+
+t.test('a route declaring a limit on an app without registerRateLimits is refused at registration', async (t) => {
+  const app = Fastify();
+  t.teardown(() => app.close());
+  t.throws(() => serveContractRoute(app, refresh, async () => undefined), /declares rate limit 'auth'/);
 });

@@ -74,8 +74,8 @@ export async function registerRateLimits(app: FastifyInstance, limiter: RateLimi
   app.addHook('onRoute', (route) => {
     const bucket = route.config?.rateLimitBucket;
     if (!bucket) return;
-    const rule = rules[bucket];
-    route.config = { ...route.config, rateLimit: { max: rule.burst, timeWindow: Math.ceil((rule.burst / rule.ratePerSecond) * 1000), keyGenerator: BUCKET_KEYS[bucket] } };
+    // max = the burst (X-RateLimit-Limit); the plugin's timeWindow is not used: the bucket's rule decides (BucketStore).
+    route.config = { ...route.config, rateLimit: { max: rules[bucket].burst, keyGenerator: BUCKET_KEYS[bucket] } };
   });
   await app.register(fastifyRateLimit, {
     global: false,
