@@ -4,7 +4,7 @@ import { InProcessRoomCache } from '../src/cache/in-process-room-cache';
 import { RedisRoomCache } from '../src/cache/redis-room-cache';
 import { InProcessPresence } from '../src/cache/in-process-presence';
 import { RedisPresence } from '../src/cache/redis-presence';
-import { InProcessRateLimiter, RedisRateLimiter } from '../src/rate-limit/rate-limiter';
+import { InProcessRateLimiter, RedisRateLimiter, UnlimitedRateLimiter } from '../src/rate-limit/rate-limiter';
 import type { Presence } from '../src/ports/presence';
 import type { RoomCache } from '../src/ports/room-cache';
 import type { RateLimiter } from '../src/rate-limit/rate-limiter';
@@ -53,7 +53,14 @@ for (const a of adapters) {
     for (let i = 0; i < 6; i++) verdicts.push(await a.limiter.take(key, rule));
     t.same(verdicts.map((v) => v.allowed), [true, true, true, true, true, false], 'the burst, then a refusal');
     t.equal(verdicts[5]!.retryAfterSeconds, 1);
+    t.same(verdicts.map((v) => v.remaining), [4, 3, 2, 1, 0, 0], 'remaining: whole tokens left (X-RateLimit-Remaining)');
     await new Promise((r) => setTimeout(r, 120));
     t.ok((await a.limiter.take(key, rule)).allowed, 'tokens come back at the rate');
   });
 }
+
+t.test('the unlimited limiter serves everything and reports a full bucket', async (t) => {
+  const limiter = new UnlimitedRateLimiter();
+  const rule = { ratePerSecond: 1, burst: 3 };
+  for (let i = 0; i < 10; i++) t.same(await limiter.take('k', rule), { allowed: true, retryAfterSeconds: 0, remaining: 3 });
+});

@@ -15,9 +15,9 @@ export function rateLimitSuite(t: Test, ctx: Ctx): void {
     });
     const a = own.api;
     const retryAfter = (res: Res) => Number(res.headers.get('retry-after'));
-    // Three registrations up front (auth burst is 6); then let the auth bucket refill.
-    const [http, ws, other] = [await a.register(), await a.register(), await a.register()];
-    await sleep(3500);
+    // Four registrations up front (auth burst is 6); then let the auth bucket refill.
+    const [http, ws, other, both] = [await a.register(), await a.register(), await a.register(), await a.register()];
+    await sleep(4500);
 
     t.test('auth calls beyond the burst are 429 RATE_LIMITED with Retry-After', async (t) => {
       // At once: a login verifies a password hash, so one after another would be slower than the refill.
@@ -79,6 +79,26 @@ export function rateLimitSuite(t: Test, ctx: Ctx): void {
       t.match(await c.ping(), { type: 'pong' }, 'still open');
       const acked = answers.filter((f) => f.type === 'ack').length;
       t.equal((await a.allMessages(ws, room.id)).length, acked, 'only acked sends were stored');
+    });
+
+    t.test('HTTP posts and WS sends take from one msg bucket per user', async (t) => {
+      const room = await a.group(both);
+      const c = await openWs(t, own, both.accessToken);
+      const post = () => a.req('POST', `/v1/rooms/${room.id}/messages`, { token: both.accessToken, body: { clientMsgId: cmid(), body: 'x' } });
+      const wsSend = async () => {
+        const clientMsgId = cmid();
+        c.send({ type: 'send', roomId: room.id, clientMsgId, body: 'x' });
+        return c.next((f) => f.clientMsgId === clientMsgId && (f.type === 'ack' || f.type === 'error'), 5000, `answer ${clientMsgId}`);
+      };
+      // Burst 3 at 1/s: two HTTP posts and one WS send use it up; then both transports are refused.
+      const first = [(await post()).status, (await post()).status, (await wsSend()).type];
+      const refusedWs = await wsSend();
+      const refusedHttp = await post();
+      t.same(first, [201, 201, 'ack'], 'the burst is shared: 2 HTTP + 1 WS');
+      t.match(refusedWs, { type: 'error', code: 'RATE_LIMITED' }, 'a WS send after HTTP posts used the bucket is refused');
+      isError(t, refusedHttp, 429, 'RATE_LIMITED');
+      t.ok(retryAfter(refusedHttp) >= 1, 'with Retry-After');
+      t.equal((await a.allMessages(both, room.id)).length, 3, 'only the served sends were stored');
     });
   });
 }

@@ -9,7 +9,7 @@ import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
 import type { Presence } from '@chat/shared/ports/presence';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
-import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
+import type { RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { authRoutes } from './auth.routes';
 import { AuthService } from './auth.service';
 import { membersRoutes } from './members.routes';
@@ -27,11 +27,8 @@ export interface ApiDeps {
   commands: RoomCommands;
   queries: RoomQueries;
   presence: Presence;
+  /** For failed logins per username. The HTTP rate limits of these routes are declared in their RouteSpec and applied by registerRateLimits. */
   limiter: RateLimiter;
-  authRule: BucketRule;
-  /** Rooms created per user and member additions per user (creation spam). */
-  roomRule: BucketRule;
-  memberRule: BucketRule;
   newId: IdGenerator;
   clock: Clock;
 }
@@ -46,8 +43,8 @@ export async function registerApi(app: FastifyInstance, d: ApiDeps): Promise<voi
     refreshReuseGraceSeconds: a.refreshReuseGraceSeconds,
     refreshReuseGraceReissues: a.refreshReuseGraceReissues,
   });
-  await authRoutes(app, { auth, limiter: d.limiter, authRule: d.authRule });
+  await authRoutes(app, { auth });
   await usersRoutes(app, { db: d.db });
-  await roomsRoutes(app, { db: d.db, commands: d.commands, queries: d.queries, limiter: d.limiter, roomRule: d.roomRule });
-  await membersRoutes(app, { db: d.db, commands: d.commands, queries: d.queries, presence: d.presence, limiter: d.limiter, memberRule: d.memberRule });
+  await roomsRoutes(app, { db: d.db, commands: d.commands, queries: d.queries });
+  await membersRoutes(app, { db: d.db, commands: d.commands, queries: d.queries, presence: d.presence });
 }

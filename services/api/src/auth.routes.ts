@@ -1,6 +1,5 @@
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
-import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
+import type { FastifyInstance, FastifyReply } from 'fastify';
+import { ValidationError } from '@chat/shared/kernel/errors';
 import { codePointLength, isDisplayableText } from '@chat/shared/kernel/text';
 import type { AuthService } from './auth.service';
 import { serveContractRoute } from '@chat/shared/http/contract-route';
@@ -8,8 +7,6 @@ import { login, logout, refresh, register } from '@chat/shared/contract/http/aut
 
 export interface AuthRoutesDeps {
   auth: AuthService;
-  limiter: RateLimiter;
-  authRule: BucketRule;
 }
 
 /** Answers that carry tokens are never stored by a browser or a proxy. */
@@ -32,12 +29,7 @@ function lenientLogoutBody(contentType: string | undefined, raw: string): { refr
 }
 
 export async function authRoutes(app: FastifyInstance, d: AuthRoutesDeps): Promise<void> {
-  const limitByAddress = async (request: FastifyRequest) => {
-    const verdict = await d.limiter.take(`auth:${request.ip}`, d.authRule);
-    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
-  };
-  const preHandler = limitByAddress;
-
+  // Every route here takes from the caller's address bucket (RouteSpec.rateLimit 'auth', applied by registerRateLimits).
   serveContractRoute(app, register, async (request, reply) => {
     const body = request.body;
     const displayName = (body.displayName ?? body.username).normalize('NFC');
@@ -46,17 +38,17 @@ export async function authRoutes(app: FastifyInstance, d: AuthRoutesDeps): Promi
     if (!isDisplayableText(displayName)) throw new ValidationError('displayName must not contain control, bidirectional or invisible characters, nor be only whitespace', 'displayName');
     const session = await d.auth.register(body.username, body.password, displayName, request.ip);
     return noStore(reply).status(201).send(session);
-  }, { preHandler });
+  });
 
   serveContractRoute(app, login, async (request, reply) => {
     const session = await d.auth.login(request.body.username, request.body.password, request.ip);
     return noStore(reply).status(200).send(session);
-  }, { preHandler });
+  });
 
   serveContractRoute(app, refresh, async (request, reply) => {
     const pair = await d.auth.refresh(request.body.refreshToken);
     return noStore(reply).status(200).send(pair);
-  }, { preHandler });
+  });
 
   // Logout always answers 204 (rate limits aside): in its own scope, a body of any type, or a malformed
   // one, parses to "no token" instead of failing before the route (and its rate limit) runs.
@@ -72,6 +64,6 @@ export async function authRoutes(app: FastifyInstance, d: AuthRoutesDeps): Promi
       const token = request.body?.refreshToken;
       if (typeof token === 'string' && token.length <= 1024) await d.auth.logout(token);
       return reply.status(204).send(null);
-    }, { preHandler });
+    });
   });
 }

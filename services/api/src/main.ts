@@ -5,7 +5,8 @@ import { createServiceApp } from '@chat/shared/http/service-app';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
-import { rateRules } from '@chat/shared/rate-limit/rules';
+import { httpBucketRules } from '@chat/shared/rate-limit/rules';
+import { registerRateLimits } from '@chat/shared/http/rate-limits';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
 import { requireVariable, runService } from '@chat/shared/runtime/run-service';
@@ -27,7 +28,8 @@ await runService(async (config) => {
   const token = internalToken(config.jwt.secret);
   const commands = roomCommandsClient(messageUrl, token);
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', token);
-  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands, queries, presence: infra.presence, limiter: infra.limiter, ...rateRules(config), newId, clock: systemClock });
+  await registerRateLimits(app, infra.limiter, httpBucketRules(config));
+  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands, queries, presence: infra.presence, limiter: infra.limiter, newId, clock: systemClock });
   // The relay publishes the outbox oldest first, rows an earlier process left included, and retries
   // while the broker is away: a service starts (and answers, 503 where it must) with Kafka down.
   relay.start();

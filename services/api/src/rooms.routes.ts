@@ -1,20 +1,16 @@
 import type { FastifyInstance } from 'fastify';
 import type { Db } from '@chat/shared/db/database';
-import { RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
+import { ValidationError } from '@chat/shared/kernel/errors';
 import { serveContractRoute } from '@chat/shared/http/contract-route';
 import { createRoom, deleteRoom, getRoom, listRooms, renameRoom } from '@chat/shared/contract/http/rooms';
 import type { RoomCommands, RoomCommandResult } from '@chat/shared/ports/room-commands';
 import type { RoomListCursor, RoomQueries } from '@chat/shared/ports/room-queries';
-import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { unknownUserIds } from './user.repository';
 
 export interface RoomsRoutesDeps {
   db: Db;
   commands: RoomCommands;
   queries: RoomQueries;
-  limiter: RateLimiter;
-  /** Rooms one user may create; asking again for a direct pair counts too. */
-  roomRule: BucketRule;
 }
 
 /** GET /v1/rooms answers at most this many rooms per page, and this many when no limit is given. */
@@ -45,21 +41,25 @@ function roomName(raw: string | null | undefined): string {
   return name;
 }
 
+/** The room a POST /v1/rooms body asks for, checked from the body alone: other members (deduplicated, lower case) and a group's name. */
+function roomToCreate(body: { type: 'group' | 'direct'; name?: string | null; memberIds?: string[] }, creatorId: string): { memberIds: string[]; name: string | null } {
+  const memberIds = [...new Set((body.memberIds ?? []).map((id) => id.toLowerCase()))].filter((id) => id !== creatorId);
+  if (body.type === 'group') return { memberIds, name: roomName(body.name) };
+  if (memberIds.length !== 1) throw new ValidationError('a direct room takes exactly one other user in memberIds', 'memberIds');
+  return { memberIds, name: null };
+}
+
 export async function roomsRoutes(app: FastifyInstance, d: RoomsRoutesDeps): Promise<void> {
+  // The room bucket (RouteSpec.rateLimit 'room') is taken after the checks of the body alone (preHandler),
+  // before any read: a malformed body takes no token, a refused request costs one bucket look-up.
   serveContractRoute(app, createRoom, async (request, reply) => {
     const body = request.body;
-    const memberIds = [...new Set((body.memberIds ?? []).map((id) => id.toLowerCase()))].filter((id) => id !== request.userId);
-    let name: string | null = null;
-    if (body.type === 'group') name = roomName(body.name);
-    else if (memberIds.length !== 1) throw new ValidationError('a direct room takes exactly one other user in memberIds', 'memberIds');
-    // After the checks of the body alone, before any read: a refused request costs one bucket look-up.
-    const verdict = await d.limiter.take(`room:${request.userId}`, d.roomRule);
-    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
+    const { memberIds, name } = roomToCreate(body, request.userId);
     const unknown = await unknownUserIds(d.db.kysely, memberIds);
     if (unknown.length > 0) throw new ValidationError(`memberIds names unknown users: ${unknown.join(', ')}`, 'memberIds');
     const result = roomOf(await d.commands.execute({ type: 'createRoom', actorId: request.userId, roomType: body.type, name, memberIds }));
     return reply.status(result.created ? 201 : 200).send({ room: result.room });
-  });
+  }, { preHandler: (request) => void roomToCreate(request.body, request.userId) });
 
   serveContractRoute(app, listRooms, async (request) => {
     const limit = request.query.limit ?? ROOMS_PAGE_MAX;

@@ -2,7 +2,8 @@ import { outboxLeaseFor } from '@chat/shared/events/outbox-lease';
 import { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import { createServiceApp } from '@chat/shared/http/service-app';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
-import { rateRules } from '@chat/shared/rate-limit/rules';
+import { httpBucketRules } from '@chat/shared/rate-limit/rules';
+import { registerRateLimits } from '@chat/shared/http/rate-limits';
 import { exposeRpc, internalToken } from '@chat/shared/rpc/rpc';
 import { ROOM_COMMANDS_RPC, ROOM_QUERIES_RPC } from '@chat/shared/contract/rpc/room-ports';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
@@ -24,7 +25,8 @@ await runService(async (config) => {
   // Several instances share the outbox table: one relay publishes at a time (ADR 0014).
   const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log, { lease: outboxLeaseFor(config.databaseUrl, app.log) });
   const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics, roomCacheSize: config.writer.roomCacheSize });
-  await message.register(app, { limiter: infra.limiter, messageRule: rateRules(config).messageRule });
+  await registerRateLimits(app, infra.limiter, httpBucketRules(config));
+  await message.register(app);
   const token = internalToken(config.jwt.secret);
   exposeRpc<RoomCommands>(app, 'room-commands', message.writer, ROOM_COMMANDS_RPC, token);
   exposeRpc<RoomQueries>(app, 'room-queries', message.queries, ROOM_QUERIES_RPC, token);

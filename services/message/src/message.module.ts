@@ -4,7 +4,6 @@ import type { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
 import type { Metrics } from '@chat/shared/metrics/metrics';
 import type { RoomCache } from '@chat/shared/ports/room-cache';
-import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { messagesRoutes } from './messages.routes';
 import { DbRoomQueries } from './room-queries.db';
 import { RoomWriter } from './room-writer';
@@ -38,6 +37,7 @@ export function createMessageModule(d: MessageModuleDeps) {
   return {
     writer,
     queries,
-    register: (app: FastifyInstance, r: { limiter: RateLimiter; messageRule: BucketRule }) => messagesRoutes(app, { commands: writer, queries, limiter: r.limiter, messageRule: r.messageRule, sendAck: d.metrics.sendAck }),
+    /** The message routes; their rate limit (RouteSpec.rateLimit 'msg') needs registerRateLimits on `app` first. */
+    register: (app: FastifyInstance) => messagesRoutes(app, { commands: writer, queries, sendAck: d.metrics.sendAck }),
   };
 }

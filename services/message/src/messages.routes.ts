@@ -1,34 +1,31 @@
 import type { FastifyInstance } from 'fastify';
 import type { Histogram } from 'prom-client';
-import { NotFoundError, RateLimitedError, ValidationError } from '@chat/shared/kernel/errors';
+import { NotFoundError, ValidationError } from '@chat/shared/kernel/errors';
 import { serveContractRoute } from '@chat/shared/http/contract-route';
 import { deleteMessage, editMessage, listEvents, listMessages, markRead, postMessage } from '@chat/shared/contract/http/messages';
 import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
-import type { BucketRule, RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { clientMsgId, messageBody } from '@chat/shared/domain/message-input';
 
 export interface MessagesRoutesDeps {
   commands: RoomCommands;
   queries: RoomQueries;
-  limiter: RateLimiter;
-  messageRule: BucketRule;
   /** Send → durable ack, by transport. */
   sendAck?: Histogram<'transport'>;
 }
 
 export async function messagesRoutes(app: FastifyInstance, d: MessagesRoutesDeps): Promise<void> {
+  // The sender's msg bucket (RouteSpec.rateLimit 'msg', shared with WebSocket sends) is taken after the
+  // body's checks (preHandler): a malformed message is a 400 and takes no token.
   serveContractRoute(app, postMessage, async (request, reply) => {
     const { roomId } = request.params;
     const cmd = { clientMsgId: clientMsgId(request.body.clientMsgId), body: messageBody(request.body.body) };
-    const verdict = await d.limiter.take(`msg:${request.userId}`, d.messageRule);
-    if (!verdict.allowed) throw new RateLimitedError(verdict.retryAfterSeconds);
     const ack = d.sendAck?.startTimer({ transport: 'http' });
     const result = await d.commands.execute({ type: 'postMessage', actorId: request.userId, roomId, ...cmd });
     ack?.();
     if (result.type !== 'message') throw new Error('expected a message');
     return reply.status(result.created ? 201 : 200).send({ message: result.message });
-  });
+  }, { preHandler: (request) => void [clientMsgId(request.body.clientMsgId), messageBody(request.body.body)] });
 
   serveContractRoute(app, listMessages, async (request) => {
     const { roomId } = request.params;

@@ -10,7 +10,8 @@ import { registerWsGateway } from '@chat/ws/ws.module';
 import { registerWeb } from '@chat/web/web.plugin';
 import { notificationRoutes, startNotifications } from '@chat/notification/notification.module';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
-import { rateRules } from '@chat/shared/rate-limit/rules';
+import { httpBucketRules } from '@chat/shared/rate-limit/rules';
+import { registerRateLimits } from '@chat/shared/http/rate-limits';
 
 /** The Phase 1 composition root: every module in one process on one database and an in-memory bus. */
 export async function buildMonolith(config: Config): Promise<{ app: FastifyInstance; close: () => Promise<void> }> {
@@ -19,11 +20,12 @@ export async function buildMonolith(config: Config): Promise<{ app: FastifyInsta
   const infra = await openInfrastructure(config, metrics);
   checks = infra.checks;
   const relay = new OutboxRelay(infra.db!.kysely, infra.bus, app.log);
-  const rules = rateRules(config);
 
+  // Before any route: the routes whose RouteSpec names a bucket get their rate limit (the WebSocket hub takes from the same limiter).
+  await registerRateLimits(app, infra.limiter, httpBucketRules(config));
   const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics, roomCacheSize: config.writer.roomCacheSize });
-  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, authRule: rules.authRule, roomRule: rules.roomRule, memberRule: rules.memberRule, newId, clock: systemClock });
-  await message.register(app, { limiter: infra.limiter, messageRule: rules.messageRule });
+  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, newId, clock: systemClock });
+  await message.register(app);
   await registerDbSearch(app, { db: infra.db!, queries: message.queries });
   const hub = await registerWsGateway(app, {
     config,

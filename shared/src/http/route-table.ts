@@ -4,11 +4,13 @@ export interface RouteEntry {
   readonly method: string;
   readonly url: string;
   readonly public: boolean;
+  /** The token bucket the route's rate limit takes from (RouteSpec.rateLimit), if it has one. */
+  readonly rateLimit?: string;
 }
 
 declare module 'fastify' {
   interface FastifyInstance {
-    /** Every route the app serves, with whether it is public: what the auth tests are generated from. */
+    /** Every route the app serves, with whether it is public and its rate-limit bucket: what the auth and limit tests are generated from. */
     readonly routeTable: readonly RouteEntry[];
   }
 }
@@ -23,7 +25,7 @@ export function recordRouteTable(app: FastifyInstance): void {
   app.decorate('routeTable', {
     getter: () =>
       routes.flatMap((route) =>
-        (Array.isArray(route.method) ? route.method : [route.method]).map((method) => ({ method, url: route.url, public: route.config?.public === true })),
+        (Array.isArray(route.method) ? route.method : [route.method]).map((method) => ({ method, url: route.url, public: route.config?.public === true, ...(route.config?.rateLimitBucket ? { rateLimit: route.config.rateLimitBucket } : {}) })),
       ),
   });
   app.addHook('onRoute', (route) => void routes.push(route));

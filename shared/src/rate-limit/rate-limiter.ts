@@ -11,6 +11,8 @@ export interface Verdict {
   readonly allowed: boolean;
   /** Whole seconds until one token is back, for Retry-After. */
   readonly retryAfterSeconds: number;
+  /** Whole tokens left in the bucket after this call (0 when refused): what X-RateLimit-Remaining shows. */
+  readonly remaining: number;
 }
 
 /**
@@ -39,9 +41,9 @@ export class InProcessRateLimiter implements RateLimiter {
     if (this.buckets.size > 100_000) this.buckets.delete(this.buckets.keys().next().value!);
     if (b.tokens >= 1) {
       b.tokens -= 1;
-      return { allowed: true, retryAfterSeconds: 0 };
+      return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(b.tokens) };
     }
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / rule.ratePerSecond)) };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - b.tokens) / rule.ratePerSecond)), remaining: 0 };
   }
 }
 
@@ -61,14 +63,14 @@ export class RedisRateLimiter implements RateLimiter {
 
   async take(key: string, rule: BucketRule): Promise<Verdict> {
     const [allowed, tokens] = (await this.redis.eval(TAKE, 1, this.prefix + key, rule.ratePerSecond, rule.burst, Date.now())) as [number, string];
-    if (allowed === 1) return { allowed: true, retryAfterSeconds: 0 };
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - Number(tokens)) / rule.ratePerSecond)) };
+    if (allowed === 1) return { allowed: true, retryAfterSeconds: 0, remaining: Math.floor(Number(tokens)) };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((1 - Number(tokens)) / rule.ratePerSecond)), remaining: 0 };
   }
 }
 
 /** Rate limits switched off (load tests). */
 export class UnlimitedRateLimiter implements RateLimiter {
-  async take(): Promise<Verdict> {
-    return { allowed: true, retryAfterSeconds: 0 };
+  async take(_key: string, rule: BucketRule): Promise<Verdict> {
+    return { allowed: true, retryAfterSeconds: 0, remaining: rule.burst };
   }
 }

@@ -1,5 +1,6 @@
 import type { Config } from '../kernel/config';
 import type { BucketRule } from './rate-limiter';
+import type { RateLimitBucket } from '../contract/http/route-spec';
 
 /**
  * The buckets every service applies: messages per user, auth calls per address, WS frames per user,
@@ -14,4 +15,10 @@ export function rateRules(config: Config): { messageRule: BucketRule; authRule: 
     roomRule: { ratePerSecond: r.roomsPerSecond, burst: r.roomsBurst },
     memberRule: { ratePerSecond: r.membersPerSecond, burst: r.membersBurst },
   };
+}
+
+/** The buckets HTTP routes declare (RouteSpec.rateLimit), by name. `msg` is the one the WebSocket `send` frames take from too. */
+export function httpBucketRules(config: Config): Record<RateLimitBucket, BucketRule> {
+  const r = rateRules(config);
+  return { auth: r.authRule, room: r.roomRule, member: r.memberRule, msg: r.messageRule };
 }

@@ -18,6 +18,7 @@ const noToken: Array<Record<string, string[]>> = [];
 export const register = defineRoute({
   method: 'POST',
   url: '/v1/auth/register',
+  rateLimit: 'auth',
   public: true,
   schema: {
     operationId: 'register',
@@ -32,6 +33,7 @@ export const register = defineRoute({
 export const login = defineRoute({
   method: 'POST',
   url: '/v1/auth/login',
+  rateLimit: 'auth',
   public: true,
   schema: {
     operationId: 'login',
@@ -46,6 +48,7 @@ export const login = defineRoute({
 export const refresh = defineRoute({
   method: 'POST',
   url: '/v1/auth/refresh',
+  rateLimit: 'auth',
   public: true,
   schema: {
     operationId: 'refresh',
@@ -61,6 +64,7 @@ export const refresh = defineRoute({
 export const logout = defineRoute({
   method: 'POST',
   url: '/v1/auth/logout',
+  rateLimit: 'auth',
   public: true,
   // "Logout always answers 204" (API.md): without a body too.
   optionalBody: true,

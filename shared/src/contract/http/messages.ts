@@ -12,6 +12,7 @@ const MessageBody = Type.String({ minLength: 1, pattern: NOT_BLANK, description:
 export const postMessage = defineRoute({
   method: 'POST',
   url: '/v1/rooms/:roomId/messages',
+  rateLimit: 'msg',
   schema: {
     operationId: 'postMessage',
     summary: 'Send a message; repeating a clientMsgId answers 200 with the first message',

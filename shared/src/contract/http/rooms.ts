@@ -11,6 +11,7 @@ const roomIdFromBody = { roomId: '$response.body#/room/id' };
 export const createRoom = defineRoute({
   method: 'POST',
   url: '/v1/rooms',
+  rateLimit: 'room',
   schema: {
     operationId: 'createRoom',
     summary: 'Create a group room, or open the direct room with one user',
@@ -103,6 +104,7 @@ export const listMembers = defineRoute({
 export const addMember = defineRoute({
   method: 'POST',
   url: '/v1/rooms/:roomId/members',
+  rateLimit: 'member',
   schema: {
     operationId: 'addMember',
     summary: 'Add a user to a group room (owner or admin); 200 if already a member',

@@ -24,6 +24,13 @@ export interface RouteSchema {
 
 export type HttpMethod = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+/**
+ * The token buckets an HTTP route can draw from (sizes from RATE_LIMIT_*), each keyed as the services
+ * key it: `auth:<address>` (register, login, refresh, logout), `room:<user>` (rooms created),
+ * `member:<user>` (members added), `msg:<user>` (messages sent, shared with the WebSocket `send` frames).
+ */
+export type RateLimitBucket = 'auth' | 'room' | 'member' | 'msg';
+
 /** One route of the public contract: the services register it with a handler; the OpenAPI document is made from the list of them. */
 export interface RouteSpec<S extends RouteSchema = RouteSchema> {
   method: HttpMethod;
@@ -33,6 +40,8 @@ export interface RouteSpec<S extends RouteSchema = RouteSchema> {
   schema: S;
   /** The request body may be absent (the document's requestBody is then not required; fastify-swagger always marks it required). */
   optionalBody?: true;
+  /** The bucket one call takes a token from, after the request is validated; over it, 429 RATE_LIMITED with Retry-After. */
+  rateLimit?: RateLimitBucket;
   /** OpenAPI links by response status, added to the document (fastify-swagger has no field for them). */
   links?: Record<number, Record<string, OpenApiLink>>;
 }
