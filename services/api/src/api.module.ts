@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import { chatModule, RATE_LIMITS } from '@chat/shared/http/module-plugin';
 import type { AccessTokens } from '@chat/shared/auth/access-token';
 import { LoginFailureLimit } from '@chat/shared/auth/login-failures';
 import { PasswordHashGate } from '@chat/shared/auth/password-hash-gate';
@@ -33,8 +34,11 @@ export interface ApiDeps {
   clock: Clock;
 }
 
+/** The edge as a plugin: needs the HTTP shell and the rate limits (auth, room and member buckets). */
+export const apiModule = chatModule<ApiDeps>('chat-api', [RATE_LIMITS], registerApi);
+
 /** The edge: auth, users, rooms and members; room writes become commands for the room writer. */
-export async function registerApi(app: FastifyInstance, d: ApiDeps): Promise<void> {
+async function registerApi(app: FastifyInstance, d: ApiDeps): Promise<void> {
   const a = d.auth;
   const auth = new AuthService({
     db: d.db, relay: d.relay, tokens: d.tokens, refreshTtlSeconds: d.refreshTtlSeconds, passwordHashLogN: d.passwordHashLogN, newId: d.newId, clock: d.clock,

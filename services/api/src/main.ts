@@ -10,7 +10,7 @@ import { registerRateLimits } from '@chat/shared/http/rate-limits';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
 import { requireVariable, runService } from '@chat/shared/runtime/run-service';
-import { registerApi } from './api.module';
+import { apiModule } from './api.module';
 
 /**
  * Phase 3 api service, the edge: auth and users (its own tables), rooms and
@@ -29,7 +29,7 @@ await runService(async (config) => {
   const commands = roomCommandsClient(messageUrl, token);
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', token);
   await registerRateLimits(app, infra.limiter, httpBucketRules(config));
-  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands, queries, presence: infra.presence, limiter: infra.limiter, newId, clock: systemClock });
+  await app.register(apiModule, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands, queries, presence: infra.presence, limiter: infra.limiter, newId, clock: systemClock });
   // The relay publishes the outbox oldest first, rows an earlier process left included, and retries
   // while the broker is away: a service starts (and answers, 503 where it must) with Kafka down.
   relay.start();

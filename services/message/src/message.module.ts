@@ -4,7 +4,8 @@ import type { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import type { Clock, IdGenerator } from '@chat/shared/kernel/ids';
 import type { Metrics } from '@chat/shared/metrics/metrics';
 import type { RoomCache } from '@chat/shared/ports/room-cache';
-import { messagesRoutes } from './messages.routes';
+import { chatModule, RATE_LIMITS } from '@chat/shared/http/module-plugin';
+import { messagesRoutes, type MessagesRoutesDeps } from './messages.routes';
 import { DbRoomQueries } from './room-queries.db';
 import { RoomWriter } from './room-writer';
 
@@ -18,6 +19,9 @@ export interface MessageModuleDeps {
   /** Most idle room states the writer keeps in memory (config WRITER_ROOM_CACHE_SIZE). */
   roomCacheSize: number;
 }
+
+/** The message routes as a plugin: needs the HTTP shell and the rate limits (the msg bucket). */
+export const messagesModule = chatModule<MessagesRoutesDeps>('chat-messages', [RATE_LIMITS], messagesRoutes);
 
 /** The room writer (seq, timeline, projections) and the history/timeline reads. */
 export function createMessageModule(d: MessageModuleDeps) {
@@ -38,6 +42,6 @@ export function createMessageModule(d: MessageModuleDeps) {
     writer,
     queries,
     /** The message routes; their rate limit (RouteSpec.rateLimit 'msg') needs registerRateLimits on `app` first. */
-    register: (app: FastifyInstance) => messagesRoutes(app, { commands: writer, queries, sendAck: d.metrics.sendAck }),
+    register: (app: FastifyInstance) => app.register(messagesModule, { commands: writer, queries, sendAck: d.metrics.sendAck }),
   };
 }

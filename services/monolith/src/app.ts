@@ -3,12 +3,12 @@ import { createServiceApp } from '@chat/shared/http/service-app';
 import type { Config } from '@chat/shared/kernel/config';
 import { OutboxRelay } from '@chat/shared/events/outbox-relay';
 import { newId, systemClock } from '@chat/shared/kernel/ids';
-import { registerApi } from '@chat/api/api.module';
+import { apiModule } from '@chat/api/api.module';
 import { createMessageModule } from '@chat/message/message.module';
 import { registerDbSearch } from '@chat/search/search.module';
 import { registerWsGateway } from '@chat/ws/ws.module';
-import { registerWeb } from '@chat/web/web.plugin';
-import { notificationRoutes, startNotifications } from '@chat/notification/notification.module';
+import { webModule } from '@chat/web/web.plugin';
+import { notificationsModule, startNotifications } from '@chat/notification/notification.module';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
 import { httpBucketRules } from '@chat/shared/rate-limit/rules';
 import { registerRateLimits } from '@chat/shared/http/rate-limits';
@@ -24,7 +24,7 @@ export async function buildMonolith(config: Config): Promise<{ app: FastifyInsta
   // Before any route: the routes whose RouteSpec names a bucket get their rate limit (the WebSocket hub takes from the same limiter).
   await registerRateLimits(app, infra.limiter, httpBucketRules(config));
   const message = createMessageModule({ db: infra.db!, relay, cache: infra.cache, newId, clock: systemClock, metrics, roomCacheSize: config.writer.roomCacheSize });
-  await registerApi(app, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, newId, clock: systemClock });
+  await app.register(apiModule, { db: infra.db!, relay, tokens, refreshTtlSeconds: config.jwt.refreshTtlSeconds, passwordHashLogN: config.passwordHashLogN, auth: config.auth, commands: message.writer, queries: message.queries, presence: infra.presence, limiter: infra.limiter, newId, clock: systemClock });
   await message.register(app);
   await registerDbSearch(app, { db: infra.db!, queries: message.queries });
   const hub = await registerWsGateway(app, {
@@ -38,8 +38,8 @@ export async function buildMonolith(config: Config): Promise<{ app: FastifyInsta
     metrics,
   });
   const notifications = await startNotifications({ db: infra.db!, bus: infra.bus, queries: message.queries, newId });
-  await notificationRoutes(app, { db: infra.db! });
-  await registerWeb(app);
+  await app.register(notificationsModule, { db: infra.db! });
+  await app.register(webModule);
 
   // Events committed by a process that died before publishing them go out before any new traffic.
   const recovered = await relay.recover();

@@ -4,7 +4,7 @@ import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import { internalToken, rpcClient } from '@chat/shared/rpc/rpc';
 import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
 import { requireVariable, runService } from '@chat/shared/runtime/run-service';
-import { notificationRoutes, startNotifications } from './notification.module';
+import { notificationsModule, startNotifications } from './notification.module';
 
 /** Phase 3 notification service: mentions from stored events, in its own database, pushed through the ws instances. */
 await runService(async (config) => {
@@ -15,7 +15,7 @@ await runService(async (config) => {
   checks = infra.checks;
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', internalToken(config.jwt.secret));
   const subscription = await startNotifications({ db: infra.db!, bus: infra.bus, queries, newId });
-  await notificationRoutes(app, { db: infra.db! });
+  await app.register(notificationsModule, { db: infra.db! });
   return {
     app,
     close: async () => {

@@ -5,6 +5,7 @@ import type { EventBus, Subscription } from '@chat/shared/events/event-bus';
 import type { EventEnvelope } from '@chat/shared/events/event-envelope';
 import type { TimelineEvent, UserView } from '@chat/shared/events/timeline-events';
 import { serveContractRoute } from '@chat/shared/http/contract-route';
+import { chatModule } from '@chat/shared/http/module-plugin';
 import { listNotifications } from '@chat/shared/contract/http/messages';
 import { PoisonEventError } from '@chat/shared/kernel/errors';
 import type { IdGenerator } from '@chat/shared/kernel/ids';
@@ -142,7 +143,10 @@ function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise
 }
 
 /** GET /v1/notifications?limit= : the caller's newest notifications. */
-export async function notificationRoutes(app: FastifyInstance, d: { db: Db }): Promise<void> {
+/** GET /v1/notifications as a plugin: needs the HTTP shell. */
+export const notificationsModule = chatModule<{ db: Db }>('chat-notifications', [], (app, d) => notificationRoutes(app, d));
+
+async function notificationRoutes(app: FastifyInstance, d: { db: Db }): Promise<void> {
   serveContractRoute(app, listNotifications, async (request) => {
     const { limit = 50 } = request.query;
     const rows = await d.db.kysely.selectFrom('notifications').selectAll().where('user_id', '=', request.userId).orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit).execute();

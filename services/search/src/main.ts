@@ -5,7 +5,7 @@ import { openInfrastructure } from '@chat/shared/runtime/infrastructure';
 import { runService } from '@chat/shared/runtime/run-service';
 import { EsMessageIndex } from './es-message-index';
 import { searchSubscription } from './search.consumer';
-import { searchRoutes } from './search.routes';
+import { searchModule } from './search.module';
 
 /**
  * Phase 3 search service: consumes stored timeline events (group "search")
@@ -25,7 +25,7 @@ await runService(async (config) => {
   checks = { ...infra.checks, elasticsearch: () => index.ping() };
   const queries = rpcClient<RoomQueries>(messageUrl, 'room-queries', internalToken(config.jwt.secret));
   const subscription = await infra.bus.subscribe(searchSubscription(index));
-  await searchRoutes(app, { queries, search: async (q) => index.search(q, q.roomId ? [q.roomId] : await queries.roomIdsOf(q.userId)) });
+  await app.register(searchModule, { queries, search: async (q) => index.search(q, q.roomId ? [q.roomId] : await queries.roomIdsOf(q.userId)) });
   return {
     app,
     close: async () => {

@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyInstance } from 'fastify';
 import { declarePublic } from '@chat/shared/http/authenticate';
+import { chatModule } from '@chat/shared/http/module-plugin';
 import { CLIENT_BUNDLE_PATH, clientBundle, type ClientBundle } from './client-bundle';
 
 /**
@@ -27,6 +28,9 @@ const SECURITY_HEADERS: Readonly<Record<string, string>> = {
   'x-content-type-options': 'nosniff',
   'referrer-policy': 'no-referrer',
 };
+
+/** The page as a plugin: needs the HTTP shell (its files are declared public there). */
+export const webModule = chatModule<Record<never, never>>('chat-web', [], (app) => registerWeb(app));
 
 /**
  * Serves the chat page at `/`. One route per file (no wildcard), so it never

@@ -11,6 +11,7 @@ import type { RoomCommands } from '@chat/shared/ports/room-commands';
 import type { RoomQueries } from '@chat/shared/ports/room-queries';
 import type { RateLimiter } from '@chat/shared/rate-limit/rate-limiter';
 import { rateRules } from '@chat/shared/rate-limit/rules';
+import { chatModule } from '@chat/shared/http/module-plugin';
 import { WsHub } from './ws.hub';
 import { registerWebSocket } from './ws.plugin';
 
@@ -63,6 +64,9 @@ export async function registerWsGateway(app: FastifyInstance, d: WsGatewayDeps):
     log: app.log,
   });
   await hub.start();
-  await registerWebSocket(app, hub, d.config.ws.allowedOrigins);
+  await app.register(wsModule, { hub, allowedOrigins: d.config.ws.allowedOrigins });
   return hub;
 }
+
+/** /v1/ws as a plugin: needs the HTTP shell (the upgrade's token check and the error body). */
+export const wsModule = chatModule<{ hub: WsHub; allowedOrigins: string[] }>('chat-ws', [], (app, o) => registerWebSocket(app, o.hub, o.allowedOrigins));

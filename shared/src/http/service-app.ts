@@ -8,6 +8,7 @@ import { applyConnectionLimits } from './connection-limits';
 import { frameworkErrorHandler, registerErrorHandling } from './error-handler';
 import { registerOperations } from './operations';
 import { registerContractDocs } from './contract-docs';
+import { httpShellMarker } from './module-plugin';
 import { refuseIllFormedText } from './well-formed-input';
 import { registerRequestDeadline } from './request-deadline';
 import { recordRouteTable } from './route-table';
@@ -56,6 +57,7 @@ export function createServiceApp(config: Config, service: string, checks: () => 
   registerAuthentication(app, tokens);
   registerHttpMetrics(app, metrics, new AddressList(config.http.metricsAllowedAddresses));
   registerOperations(app, checks);
+  void app.register(httpShellMarker);
   void app.register(registerContractDocs);
   return { app, metrics, tokens };
 }
