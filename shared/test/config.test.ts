@@ -15,6 +15,8 @@ t.test('defaults: port 3000, embedded SQLite in the data dir, a generated JWT se
   t.equal(a.sqliteSynchronous, 'FULL', 'an ack survives a power loss unless told otherwise');
   t.equal(loadConfig({ DATA_DIR: dataDir, SQLITE_SYNCHRONOUS: 'normal' }).sqliteSynchronous, 'NORMAL');
   t.equal(loadConfig({ DATA_DIR: dataDir }).jwt.secret, a.jwt.secret);
+  t.equal(a.kafkaSessionTimeoutMs, 10_000, 'a killed consumer holds its partitions 10 s');
+  t.equal(loadConfig({ DATA_DIR: dataDir, KAFKA_SESSION_TIMEOUT_MS: '45000' }).kafkaSessionTimeoutMs, 45_000);
 });
 
 t.test('a bad value names its variable', async (t) => {
@@ -32,6 +34,7 @@ t.test('a bad value names its variable', async (t) => {
     TRUST_PROXY: '10.0.0.0/33',
     METRICS_ALLOWED_ADDRESSES: 'localhost',
     HTTP_MAX_CONNECTIONS_PER_ADDRESS: '-1',
+    KAFKA_SESSION_TIMEOUT_MS: '3000',
   };
   for (const [name, value] of Object.entries(bad)) {
     let caught: unknown;

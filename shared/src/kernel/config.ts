@@ -21,6 +21,11 @@ export interface Config {
   readonly kafkaTopicPrefix: string;
   /** KAFKA_CLIENT: the bus's Kafka client, kafkajs (default) or platformatic (docs/adr/0013-kafka-client.md). */
   readonly kafkaClient: 'kafkajs' | 'platformatic';
+  /**
+   * KAFKA_SESSION_TIMEOUT_MS (6000-300000, default 10000): how long a consumer that stopped heartbeating
+   * (a killed process) keeps its partitions; a ws instance's share of the live room events waits that long (docs/adr/0006).
+   */
+  readonly kafkaSessionTimeoutMs: number;
   readonly elasticsearchUrl: string | undefined;
   readonly logLevel: string;
   /** scrypt cost as log2(N): 17 (OWASP) unless lowered for load tests. */
@@ -209,6 +214,7 @@ export function loadConfig(env: Env = process.env): Config {
     kafkaBrokers: brokers ? brokers.split(',').map((b) => b.trim()) : undefined,
     kafkaTopicPrefix: kafkaTopicPrefix(env),
     kafkaClient: kafkaClient(env),
+    kafkaSessionTimeoutMs: int(env, 'KAFKA_SESSION_TIMEOUT_MS', 10_000, 6_000, 300_000),
     elasticsearchUrl: url(env, 'ELASTICSEARCH_URL', ['http:', 'https:']),
     logLevel,
     passwordHashLogN: int(env, 'PASSWORD_HASH_LOG_N', 17, 10, 20),

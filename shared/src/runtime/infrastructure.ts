@@ -52,7 +52,7 @@ export async function openInfrastructure(config: Config, metrics: Metrics, clien
     await redis.connect();
     instrument(redis, metrics);
   }
-  const kafka: KafkaBus | undefined = config.kafkaBrokers ? await connectKafkaEventBus({ brokers: config.kafkaBrokers, clientId, topicPrefix: config.kafkaTopicPrefix }, config.kafkaClient) : undefined;
+  const kafka: KafkaBus | undefined = config.kafkaBrokers ? await connectKafkaEventBus({ brokers: config.kafkaBrokers, clientId, topicPrefix: config.kafkaTopicPrefix, consumer: { sessionTimeout: config.kafkaSessionTimeoutMs, rebalanceTimeout: Math.max(60_000, config.kafkaSessionTimeoutMs) } }, config.kafkaClient) : undefined;
   const raw: EventBus = kafka ?? new InMemoryEventBus();
   const bus = new InstrumentedEventBus(raw, metrics);
   const checks: Record<string, () => Promise<void>> = {};
