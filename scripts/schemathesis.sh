@@ -48,6 +48,10 @@ curl -fsS "$base/readyz" >/dev/null || { echo "server not ready on $base" >&2; c
 echo "== server on $base (data in $data_dir)" >&2
 
 status=0
+# --suppress-health-check=too_slow: Hypothesis's own check that generating inputs is fast enough. The
+# register body's displayName pattern (the displayable-text rule, 29 KB of character classes) is slow to
+# generate from, and on a loaded 2-core CI machine that health check failed once (2026-11-28) with every
+# check on every response passing (3292 of 3292). It says nothing about the server; no check is switched off.
 # shellcheck disable=SC2086  # SCHEMATHESIS_ARGS is a list of options
 SCHEMATHESIS_HOOKS=scripts.schemathesis_hooks SCHEMATHESIS_BASE_URL="$base" PYTHONPATH=. \
   SCHEMATHESIS_CACHE_DIR="$(dirname "$venv")/schemathesis-cache" \
@@ -57,6 +61,7 @@ SCHEMATHESIS_HOOKS=scripts.schemathesis_hooks SCHEMATHESIS_BASE_URL="$base" PYTH
   --max-examples "${SCHEMATHESIS_MAX_EXAMPLES:-100}" \
   ${SCHEMATHESIS_SEED:+--seed "$SCHEMATHESIS_SEED"} \
   --generation-database none \
+  --suppress-health-check=too_slow \
   --request-timeout 10 \
   --no-color \
   ${SCHEMATHESIS_ARGS:-} || status=$?
