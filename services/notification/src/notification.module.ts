@@ -142,10 +142,10 @@ function notificationHandler(d: NotificationDeps): (e: EventEnvelope) => Promise
   };
 }
 
-/** GET /v1/notifications?limit= : the caller's newest notifications. */
 /** GET /v1/notifications as a plugin: needs the HTTP shell. */
 export const notificationsModule = chatModule<{ db: Db }>('chat-notifications', [], (app, d) => notificationRoutes(app, d));
 
+/** GET /v1/notifications?limit= : the caller's newest notifications. */
 async function notificationRoutes(app: FastifyInstance, d: { db: Db }): Promise<void> {
   serveContractRoute(app, listNotifications, async (request) => {
     const { limit = 50 } = request.query;

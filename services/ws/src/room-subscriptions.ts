@@ -19,7 +19,7 @@ export interface Subscriber extends SubscriptionSink, ReplayQueue {
 export class RoomSubscriptions<C extends Subscriber> {
   constructor(
     private readonly index: RoomIndex<C>,
-    private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq' | 'eventsAfter' | 'membershipChanges'>,
+    private readonly queries: Pick<RoomQueries, 'roleOf' | 'lastSeq' | 'membershipChanges'>,
     private readonly departures: RecentDepartures,
     /** Resolves once live events of the room reach this instance (its room channel subscribed); never rejects. */
     private readonly live: (roomId: string) => Promise<void> = async () => undefined,
